@@ -1,0 +1,112 @@
+#include "cli/graph_output.hpp"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "context/context.hpp"
+
+namespace qdi::cli {
+
+namespace {
+
+std::vector<std::string> ExternalBases(const graph::Image& image) {
+  std::vector<std::string> bases;
+  for (const graph::Stage& stage : image.stages) {
+    if (stage.base.kind != graph::Ref::Kind::kExternal) continue;
+    if (std::find(bases.begin(), bases.end(), stage.base.image) ==
+        bases.end()) {
+      bases.push_back(stage.base.image);
+    }
+  }
+  return bases;
+}
+
+// CMake bracket arguments take any text; the bracket only has to be
+// longer than any "]=...=]" inside it.
+std::string Bracket(const std::string& text) {
+  std::string equals;
+  while (text.find("]" + equals + "]") != std::string::npos) equals += "=";
+  return "[" + equals + "[" + text + "]" + equals + "]";
+}
+
+std::string CMakeList(const std::vector<std::string>& items) {
+  std::string list;
+  for (const std::string& item : items) {
+    list += (list.empty() ? "" : ";") + item;
+  }
+  return Bracket(list);
+}
+
+std::string DotQuote(const std::string& text) {
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+}  // namespace
+
+Expected<std::vector<GraphEntry>> DescribeGraph(
+    const graph::Graph& graph, const std::vector<const graph::Image*>& images) {
+  std::vector<GraphEntry> entries;
+  for (const graph::Image* image : images) {
+    GraphEntry entry{image, ExternalBases(*image), {}};
+    Expected<context::Context> context = context::ContextOf(graph, *image);
+    if (!context) return ErrorAt(image->path, 0, context.error().message);
+    auto files = context::CopiedFiles(graph, *image, *context);
+    if (!files) return files.error();
+    for (const auto& file : *files) entry.context_files.push_back(file.path);
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+std::string GraphJson(const std::vector<GraphEntry>& entries) {
+  nlohmann::json images = nlohmann::json::array();
+  for (const GraphEntry& entry : entries) {
+    images.push_back({{"name", entry.image->name},
+                      {"file", entry.image->path},
+                      {"local_bases", entry.image->local_bases},
+                      {"external_bases", entry.external_bases},
+                      {"context_files", entry.context_files}});
+  }
+  return nlohmann::json{{"images", images}}.dump(2) + "\n";
+}
+
+std::string GraphDot(const std::vector<GraphEntry>& entries) {
+  std::string dot = "digraph images {\n  rankdir=BT;\n";
+  for (const GraphEntry& entry : entries) {
+    std::string name = DotQuote(entry.image->name);
+    dot += "  " + name + " [shape=box];\n";
+    for (const std::string& base : entry.image->local_bases) {
+      dot += "  " + name + " -> " + DotQuote(base) + ";\n";
+    }
+    for (const std::string& base : entry.external_bases) {
+      dot += "  " + DotQuote(base) + " [shape=ellipse, style=dashed];\n";
+      dot += "  " + name + " -> " + DotQuote(base) + " [style=dashed];\n";
+    }
+  }
+  return dot + "}\n";
+}
+
+std::string GraphCMake(const std::vector<GraphEntry>& entries) {
+  std::string script =
+      "# Written by qemu-docker-images graph --format cmake.\n";
+  std::vector<std::string> names;
+  for (const GraphEntry& entry : entries) {
+    const std::string& name = entry.image->name;
+    names.push_back(name);
+    std::string prefix = "set(QDI_IMAGE_" + name;
+    script += prefix + "_FILE " + Bracket(entry.image->path) + ")\n";
+    script += prefix + "_BASES " + CMakeList(entry.image->local_bases) + ")\n";
+    script += prefix + "_EXTERNAL " + CMakeList(entry.external_bases) + ")\n";
+    script +=
+        prefix + "_CONTEXT_FILES " + CMakeList(entry.context_files) + ")\n";
+  }
+  return script + "set(QDI_IMAGES " + CMakeList(names) + ")\n";
+}
+
+}  // namespace qdi::cli

@@ -1,0 +1,59 @@
+#pragma once
+
+// The build context of one image and the files its COPY and ADD
+// instructions take from it.  QEMU built each image in an empty staging
+// folder holding only the files it was given, so a context is either such
+// a set of staged files or, for projects that have one, a real folder.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "graph/graph.hpp"
+#include "util/expected.hpp"
+
+namespace qdi::context {
+
+struct ContextFile {
+  std::string name;     // its path inside the context, '/'-separated
+  std::string path;     // where it is on disk
+  bool follow = false;  // named directly: a symlink is copied as its target
+};
+
+class Context {
+ public:
+  // The staged context: each extra file at the root, and the files of the
+  // Dockerfile's "NAME.docker.d/" folder, if there is one.
+  static Expected<Context> Staged(const std::vector<std::string>& extra_files,
+                                  const std::string& docker_d);
+  static Context Folder(std::string root);
+
+  // The files that a COPY or ADD source copies, sorted by name.  The error
+  // has no location; the caller adds "file:line:".
+  Expected<std::vector<ContextFile>> Resolve(const std::string& source) const;
+
+  // A short description for messages: the folder or "the staged files".
+  std::string Describe() const;
+
+ private:
+  Expected<std::vector<ContextFile>> ResolveStaged(
+      const std::string& name) const;
+  Expected<std::vector<ContextFile>> ResolveFolder(
+      const std::string& name) const;
+
+  std::optional<std::string> root_;
+  std::map<std::string, std::string> staged_;  // name in context -> path
+};
+
+// The context `image` is built in, under `graph`'s settings.
+Expected<Context> ContextOf(const graph::Graph& graph,
+                            const graph::Image& image);
+
+// Every context file that `image`'s COPY and ADD instructions copy (URLs,
+// heredocs and --from sources excluded), sorted by name, without repeats.
+Expected<std::vector<ContextFile>> CopiedFiles(const graph::Graph& graph,
+                                               const graph::Image& image,
+                                               const Context& context);
+
+}  // namespace qdi::context

@@ -1,0 +1,50 @@
+#pragma once
+
+// The syntax tree of one Dockerfile, as the Dockerfile reference defines it:
+// parser directives, then instructions with their flags, arguments, JSON
+// (exec) form and heredocs.  Nothing here knows about stages or images; that
+// is the job of the layers above.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qdi::dockerfile {
+
+struct Directive {
+  std::string name;  // lower case: "syntax", "escape" or "check"
+  std::string value;
+  int line = 0;
+};
+
+struct Heredoc {
+  std::string name;         // the delimiter, quotes removed
+  bool strip_tabs = false;  // "<<-": leading tabs removed from the body
+  bool expand = true;       // false when the delimiter was quoted
+  std::string body;         // every line ends with '\n'
+};
+
+struct Instruction {
+  std::string keyword;             // lower case, as in "from"
+  int line = 0;                    // first line of the instruction
+  int end_line = 0;                // last line, heredoc terminators included
+  std::vector<std::string> flags;  // as written: "--from=build"
+  std::string args;  // continuation lines joined, comments removed, trimmed
+  std::optional<std::vector<std::string>> exec_form;  // the JSON form
+  std::vector<Heredoc> heredocs;
+  // ONBUILD holds the instruction it registers; empty for everything else.
+  std::vector<Instruction> trigger;
+  // The source lines line..end_line, with '\n' endings and no '\r'.
+  std::string source;
+};
+
+struct Dockerfile {
+  std::string path;
+  char escape = '\\';
+  std::vector<Directive> directives;
+  std::vector<Instruction> instructions;
+
+  const Directive* FindDirective(const std::string& name) const;
+};
+
+}  // namespace qdi::dockerfile

@@ -1,0 +1,343 @@
+#include "flatten/flattener.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "graph/image.hpp"
+
+namespace qdi::flatten {
+
+namespace {
+
+using dockerfile::Instruction;
+using graph::Image;
+using graph::Ref;
+
+std::string Upper(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::toupper(c));
+  return text;
+}
+
+// Writes `value` as one double-quoted Dockerfile word.
+std::string Quote(const std::string& value, char escape) {
+  std::string quoted = "\"";
+  for (char c : value) {
+    if (c == '"' || c == '$' || c == escape) quoted += escape;
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+// The directives of the chain, which must agree wherever they are set.
+class DirectiveMerger {
+ public:
+  Status Add(const Image& image);
+  std::string Text() const;
+
+ private:
+  struct Seen {
+    std::string value;
+    std::string where;
+  };
+  std::map<std::string, Seen> seen_;
+  const Image* escape_image_ = nullptr;
+};
+
+Status DirectiveMerger::Add(const Image& image) {
+  const auto& file = image.file;
+  if (escape_image_ && escape_image_->file.escape != file.escape) {
+    const auto* own = file.FindDirective("escape");
+    return ErrorAt(image.path, own ? own->line : 1,
+                   std::string("escape character '") + file.escape +
+                       "' differs from '" + escape_image_->file.escape +
+                       "' in " + escape_image_->path +
+                       "; use one escape character in a whole chain");
+  }
+  escape_image_ = &image;
+  for (const auto& directive : file.directives) {
+    auto [it, added] =
+        seen_.emplace(directive.name,
+                      Seen{directive.value,
+                           image.path + ":" + std::to_string(directive.line)});
+    if (!added && it->second.value != directive.value) {
+      return ErrorAt(image.path, directive.line,
+                     "parser directive '" + directive.name + "=" +
+                         directive.value + "' conflicts with '" +
+                         it->second.value + "' at " + it->second.where +
+                         "; give it one value in a whole chain");
+    }
+  }
+  return Ok{};
+}
+
+std::string DirectiveMerger::Text() const {
+  std::string text;
+  for (const char* name : {"syntax", "escape", "check"}) {
+    auto found = seen_.find(name);
+    if (found != seen_.end()) {
+      text += "# " + found->first + "=" + found->second.value + "\n";
+    }
+  }
+  return text;
+}
+
+// Builds the output one stage at a time; each local image is emitted once,
+// before the first stage that needs it.
+class Emitter {
+ public:
+  Emitter(const graph::Graph& graph, const Image& top, char escape)
+      : graph_(graph), top_(top), escape_(escape) {}
+
+  Status EmitTop();
+  Flattened Result() { return std::move(out_); }
+
+ private:
+  Status EmitImage(const Image& image);
+  std::vector<std::string> AliasesOf(const Image& image);
+  std::set<size_t> IndexedStages(const Image& image) const;
+  std::string Unique(std::string alias);
+  Status EmitBases(const Image& image);
+  Status EmitStage(const Image& image, size_t index,
+                   const std::vector<std::string>& aliases);
+  Expected<std::string> Target(const Image& image, size_t stage,
+                               const std::string& text,
+                               const std::vector<std::string>& aliases);
+  Expected<std::optional<Instruction>> Rewrite(
+      const Image& image, size_t stage, const Instruction& instruction,
+      const std::vector<std::string>& aliases);
+  Instruction RewriteFrom(const Image& image, size_t stage,
+                          const std::vector<std::string>& aliases);
+  bool RewriteArg(const Image& image, Instruction* arg) const;
+  void Write(const Instruction& instruction, bool verbatim);
+
+  const graph::Graph& graph_;
+  const Image& top_;
+  char escape_;
+  std::map<std::string, std::string> emitted_;  // image name -> alias
+  std::set<std::string> used_aliases_;
+  Flattened out_;
+};
+
+Status Emitter::EmitTop() {
+  for (const auto& stage : top_.stages) used_aliases_.insert(stage.name);
+  for (size_t i = 0; i < top_.first_from; ++i) {
+    Write(top_.file.instructions[i], /*verbatim=*/true);
+  }
+  return EmitImage(top_);
+}
+
+std::string Emitter::Unique(std::string alias) {
+  std::string candidate = alias;
+  for (int n = 2; used_aliases_.count(candidate) > 0; ++n) {
+    candidate = alias + "." + std::to_string(n);
+  }
+  used_aliases_.insert(candidate);
+  return candidate;
+}
+
+// Stages of `image` that an instruction names by number.
+std::set<size_t> Emitter::IndexedStages(const Image& image) const {
+  std::set<size_t> indexed;
+  for (const Instruction& instruction : image.file.instructions) {
+    std::vector<std::string> values;
+    if (auto from = graph::FlagValue(instruction.flags, "from")) {
+      values.push_back(*from);
+    }
+    for (const std::string& flag : instruction.flags) {
+      if (auto from = graph::MountFrom(flag)) values.push_back(*from);
+    }
+    for (const std::string& value : values) {
+      if (!value.empty() &&
+          std::all_of(value.begin(), value.end(), ::isdigit)) {
+        indexed.insert(std::stoul(value));
+      }
+    }
+  }
+  return indexed;
+}
+
+// The top file keeps its stage names; inlined stages are renamed so that
+// names from different files cannot collide.  An unnamed stage that is
+// referred to by number gets a name, since numbers shift once files join.
+std::vector<std::string> Emitter::AliasesOf(const Image& image) {
+  std::vector<std::string> aliases;
+  std::set<size_t> indexed = IndexedStages(image);
+  bool top = &image == &top_;
+  for (size_t i = 0; i < image.stages.size(); ++i) {
+    const std::string& name = image.stages[i].name;
+    if (top && !name.empty()) {
+      aliases.push_back(name);
+    } else if (top) {
+      aliases.push_back(indexed.count(i) ? Unique("stage." + std::to_string(i))
+                                         : "");
+    } else if (i + 1 == image.stages.size()) {
+      aliases.push_back(Unique("base." + image.name));
+    } else {
+      std::string own = name.empty() ? std::to_string(i) : name;
+      aliases.push_back(Unique("base." + image.name + "." + own));
+    }
+  }
+  return aliases;
+}
+
+Status Emitter::EmitImage(const Image& image) {
+  if (Status status = EmitBases(image); !status) return status;
+  std::vector<std::string> aliases = AliasesOf(image);
+  if (&image != &top_) {
+    out_.text +=
+        "# qemu-docker-images: " + image.name + " from " + image.path + "\n";
+  }
+  for (size_t i = 0; i < image.stages.size(); ++i) {
+    if (Status status = EmitStage(image, i, aliases); !status) return status;
+  }
+  emitted_[image.name] = aliases.back();
+  return Ok{};
+}
+
+// Every local image that `image` names comes before its first stage; an
+// image needed twice is emitted once and named twice.
+Status Emitter::EmitBases(const Image& image) {
+  for (const std::string& base : image.local_bases) {
+    if (emitted_.count(base)) continue;
+    if (Status status = EmitImage(*graph_.Find(base)); !status) return status;
+  }
+  return Ok{};
+}
+
+Status Emitter::EmitStage(const Image& image, size_t index,
+                          const std::vector<std::string>& aliases) {
+  const graph::Stage& stage = image.stages[index];
+  for (size_t i = stage.from; i < stage.end; ++i) {
+    const Instruction& instruction = image.file.instructions[i];
+    Expected<std::optional<Instruction>> rewritten =
+        Rewrite(image, index, instruction, aliases);
+    if (!rewritten) return rewritten.error();
+    if (*rewritten) {
+      Write(**rewritten, /*verbatim=*/false);
+    } else {
+      Write(instruction, /*verbatim=*/true);
+    }
+  }
+  return Ok{};
+}
+
+// What a stage or image reference becomes in the output.
+Expected<std::string> Emitter::Target(const Image& image, size_t stage,
+                                      const std::string& text,
+                                      const std::vector<std::string>& aliases) {
+  Expected<Ref> ref =
+      graph::ClassifyRef(text, image, stage, graph_.ReadOptionsOf(image.name),
+                         /*numeric_allowed=*/true);
+  if (!ref) return ref.error();
+  if (ref->kind == Ref::Kind::kLocal) return emitted_.at(ref->local);
+  if (ref->kind == Ref::Kind::kStage && !aliases[ref->stage].empty()) {
+    return aliases[ref->stage];
+  }
+  return text;
+}
+
+Expected<std::optional<Instruction>> Emitter::Rewrite(
+    const Image& image, size_t stage, const Instruction& instruction,
+    const std::vector<std::string>& aliases) {
+  bool inlined = &image != &top_;
+  const graph::Stage& own = image.stages[stage];
+  if (instruction.keyword == "from") {
+    bool keep = !inlined && own.base.kind != Ref::Kind::kLocal &&
+                aliases[stage] == own.name;
+    if (keep) return std::optional<Instruction>();
+    return std::optional<Instruction>(RewriteFrom(image, stage, aliases));
+  }
+  Instruction copy = instruction;
+  bool changed = inlined && copy.keyword == "arg" && RewriteArg(image, &copy);
+  for (std::string& flag : copy.flags) {
+    std::string value;
+    if (auto from = graph::FlagValue({flag}, "from")) {
+      value = *from;
+    } else if (auto mount = graph::MountFrom(flag)) {
+      value = *mount;
+    } else {
+      continue;
+    }
+    Expected<std::string> target = Target(image, stage, value, aliases);
+    if (!target)
+      return ErrorAt(image.path, instruction.line, target.error().message);
+    if (*target == value) continue;
+    size_t at = flag.find("from=" + value);
+    flag.replace(at + 5, value.size(), *target);
+    changed = true;
+  }
+  if (!changed) return std::optional<Instruction>();
+  return std::optional<Instruction>(std::move(copy));
+}
+
+Instruction Emitter::RewriteFrom(const Image& image, size_t stage,
+                                 const std::vector<std::string>& aliases) {
+  const graph::Stage& own = image.stages[stage];
+  Instruction from = image.file.instructions[own.from];
+  std::string base = own.base.image;
+  if (own.base.kind == Ref::Kind::kLocal) {
+    base = emitted_.at(own.base.local);
+  } else if (own.base.kind == Ref::Kind::kStage) {
+    base = aliases[own.base.stage];
+  }
+  const std::string& alias = aliases[stage];
+  from.args = base + (alias.empty() ? "" : " AS " + alias);
+  return from;
+}
+
+// In an inlined file, "ARG NAME" inside a stage took its value from the
+// file's global ARG, which the output no longer has; write it out.
+bool Emitter::RewriteArg(const Image& image, Instruction* arg) const {
+  bool changed = false;
+  std::string args;
+  for (auto& [name, raw] : graph::ArgDecls(*arg, image.file.escape)) {
+    auto global = image.global_values.find(name);
+    std::string decl = name + (raw ? "=" + *raw : "");
+    if (!raw && global != image.global_values.end()) {
+      decl = name + "=" + Quote(global->second, escape_);
+      changed = true;
+    }
+    args += (args.empty() ? "" : " ") + decl;
+  }
+  if (changed) arg->args = args;
+  return changed;
+}
+
+void Emitter::Write(const Instruction& instruction, bool verbatim) {
+  std::string canonical = CanonicalText(instruction);
+  out_.canonical += canonical + "\n";
+  out_.text += verbatim ? instruction.source : canonical + "\n";
+}
+
+}  // namespace
+
+std::string CanonicalText(const Instruction& instruction) {
+  std::string text = Upper(instruction.keyword);
+  for (const std::string& flag : instruction.flags) text += " " + flag;
+  if (!instruction.args.empty()) text += " " + instruction.args;
+  const auto& heredocs = instruction.trigger.empty()
+                             ? instruction.heredocs
+                             : instruction.trigger.front().heredocs;
+  for (const auto& heredoc : heredocs) {
+    text += "\n" + heredoc.body + heredoc.name;
+  }
+  return text;
+}
+
+Expected<Flattened> Flatten(const graph::Graph& graph, const Image& top) {
+  DirectiveMerger directives;
+  for (const Image* image : graph.Chain(top)) {
+    if (Status status = directives.Add(*image); !status) {
+      return status.error();
+    }
+  }
+  Emitter emitter(graph, top, top.file.escape);
+  if (Status status = emitter.EmitTop(); !status) return status.error();
+  Flattened result = emitter.Result();
+  result.text = directives.Text() + result.text;
+  result.canonical = directives.Text() + result.canonical;
+  return result;
+}
+
+}  // namespace qdi::flatten

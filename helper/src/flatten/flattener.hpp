@@ -1,0 +1,31 @@
+#pragma once
+
+// Turns an image and its local bases into one Dockerfile that builds on its
+// own.  Each local base becomes stages of the output, ending in a stage
+// named "base.NAME", and the stages above it start "FROM base.NAME"; Docker
+// treats that exactly like the layered "FROM qemu/NAME", ONBUILD triggers
+// included.  The README lists every rule.
+
+#include <string>
+#include <vector>
+
+#include "graph/graph.hpp"
+#include "util/expected.hpp"
+
+namespace qdi::flatten {
+
+struct Flattened {
+  // The buildable Dockerfile: instructions as written where nothing had
+  // to change, with a comment before each inlined file.
+  std::string text;
+  // One line per instruction in a normal form, heredoc bodies after their
+  // instruction, no comments: comment and blank-line edits leave it as is.
+  std::string canonical;
+};
+
+Expected<Flattened> Flatten(const graph::Graph& graph, const graph::Image& top);
+
+// The normal form of one instruction, as used in `canonical`.
+std::string CanonicalText(const dockerfile::Instruction& instruction);
+
+}  // namespace qdi::flatten

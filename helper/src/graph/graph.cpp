@@ -1,0 +1,145 @@
+#include "graph/graph.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "dockerfile/parser.hpp"
+
+namespace qdi::graph {
+
+namespace fs = std::filesystem;
+
+std::string ImageNameOf(const std::string& path) {
+  fs::path file(path);
+  if (file.extension() == ".docker") return file.stem().string();
+  return file.filename().string();
+}
+
+Graph::Graph(Settings settings) : settings_(std::move(settings)) {}
+
+Expected<const Image*> Graph::LoadFile(const std::string& path) {
+  Expected<std::vector<const Image*>> images = LoadFiles({path});
+  if (!images) return images.error();
+  return images->front();
+}
+
+Expected<std::vector<const Image*>> Graph::LoadFiles(
+    const std::vector<std::string>& paths) {
+  if (settings_.search_dirs.empty() && !paths.empty()) {
+    std::string folder = fs::path(paths.front()).parent_path().string();
+    settings_.search_dirs.push_back(folder.empty() ? "." : folder);
+  }
+  for (const std::string& path : paths) top_names_.insert(ImageNameOf(path));
+  std::vector<const Image*> images;
+  for (const std::string& path : paths) {
+    Expected<const Image*> image = Load(ImageNameOf(path), path);
+    if (!image) return image.error();
+    images.push_back(*image);
+  }
+  return images;
+}
+
+const Image* Graph::Find(const std::string& name) const {
+  auto found = images_.find(name);
+  return found == images_.end() ? nullptr : found->second.get();
+}
+
+const ImageSettings& Graph::SettingsOf(const Image& image) const {
+  auto found = settings_.per_image.find(image.name);
+  if (found != settings_.per_image.end()) return found->second;
+  static const ImageSettings kDefaults;
+  return top_names_.count(image.name) ? settings_.top : kDefaults;
+}
+
+ReadOptions Graph::ReadOptionsOf(const std::string& name) const {
+  ReadOptions options;
+  options.prefixes = settings_.prefixes;
+  options.build_args = settings_.build_args;
+  const ImageSettings* own = top_names_.count(name) ? &settings_.top : nullptr;
+  auto found = settings_.per_image.find(name);
+  if (found != settings_.per_image.end()) own = &found->second;
+  if (own != nullptr) {
+    for (const auto& [key, value] : own->build_args) {
+      options.build_args[key] = value;
+    }
+  }
+  return options;
+}
+
+Expected<const Image*> Graph::Load(const std::string& name,
+                                   const std::string& path) {
+  if (auto found = images_.find(name); found != images_.end()) {
+    return found->second.get();
+  }
+  Expected<dockerfile::Dockerfile> file = dockerfile::ParseFile(path);
+  if (!file) return file.error();
+  Expected<Image> image =
+      AnalyzeImage(std::move(file.value()), name, ReadOptionsOf(name));
+  if (!image) return image.error();
+
+  visiting_.push_back(name);
+  Status bases = LoadBases(*image);
+  visiting_.pop_back();
+  if (!bases) return bases.error();
+  auto stored = std::make_unique<Image>(std::move(image.value()));
+  const Image* result = stored.get();
+  images_.emplace(name, std::move(stored));
+  return result;
+}
+
+Status Graph::LoadBases(const Image& image) {
+  for (const std::string& base : image.local_bases) {
+    if (std::find(visiting_.begin(), visiting_.end(), base) !=
+        visiting_.end()) {
+      return CycleError(image, base);
+    }
+    Expected<std::string> path = FindDockerfile(image, base);
+    if (!path) return path.error();
+    Expected<const Image*> loaded = Load(base, *path);
+    if (!loaded) return loaded.error();
+  }
+  return Ok{};
+}
+
+Expected<std::string> Graph::FindDockerfile(const Image& requester,
+                                            const std::string& base) const {
+  std::string looked_in;
+  for (const std::string& folder : settings_.search_dirs) {
+    fs::path candidate = fs::path(folder) / (base + ".docker");
+    std::error_code error;
+    if (fs::is_regular_file(candidate, error)) return candidate.string();
+    looked_in += (looked_in.empty() ? "" : ", ") + folder;
+  }
+  return ErrorAt(requester.path, requester.local_base_lines.at(base),
+                 "local base image '" + base + "' has no Dockerfile: no " +
+                     base + ".docker in " + looked_in +
+                     "; add the file or name its folder with --search-dir");
+}
+
+Error Graph::CycleError(const Image& requester, const std::string& base) const {
+  auto start = std::find(visiting_.begin(), visiting_.end(), base);
+  std::string cycle;
+  for (auto it = start; it != visiting_.end(); ++it) cycle += *it + " -> ";
+  cycle += base;
+  return ErrorAt(requester.path, requester.local_base_lines.at(base),
+                 "dependency cycle: " + cycle +
+                     "; an image cannot be built on itself, so remove one "
+                     "of these bases");
+}
+
+std::vector<const Image*> Graph::Chain(const Image& top) const {
+  std::vector<const Image*> chain;
+  AddToChain(top, &chain);
+  return chain;
+}
+
+void Graph::AddToChain(const Image& image,
+                       std::vector<const Image*>* chain) const {
+  if (std::find(chain->begin(), chain->end(), &image) != chain->end()) return;
+  for (const std::string& base : image.local_bases) {
+    AddToChain(*images_.at(base), chain);
+  }
+  chain->push_back(&image);
+}
+
+}  // namespace qdi::graph

@@ -1,0 +1,77 @@
+#pragma once
+
+// The images of the search folders and the local-base edges between them.
+// Loading an image loads every local image it needs, once, and refuses
+// missing bases and dependency cycles with the whole cycle in the message.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "graph/image.hpp"
+#include "util/expected.hpp"
+
+namespace qdi::graph {
+
+// What one image is built with, besides its Dockerfile.
+struct ImageSettings {
+  std::vector<std::string> extra_files;  // staged at the context's root
+  std::optional<std::string> context;    // a real folder instead
+  dockerfile::Variables build_args;      // on top of the global ones
+};
+
+struct Settings {
+  std::vector<std::string> search_dirs;  // empty: the top file's folder
+  std::vector<std::string> prefixes = {"qemu/", "qemu:"};
+  dockerfile::Variables build_args;
+  std::map<std::string, ImageSettings> per_image;  // by image name
+  ImageSettings top;  // for the image named on the command line
+};
+
+// The image name of a Dockerfile path: "a/debian10.docker" -> "debian10".
+std::string ImageNameOf(const std::string& path);
+
+class Graph {
+ public:
+  explicit Graph(Settings settings);
+
+  // Loads the Dockerfile at `path` and, recursively, its local bases.
+  Expected<const Image*> LoadFile(const std::string& path);
+
+  // Loads several files; the settings for the command line's images (the
+  // `top` settings) apply to each of them, also where one is a base of
+  // another.
+  Expected<std::vector<const Image*>> LoadFiles(
+      const std::vector<std::string>& paths);
+
+  // `top`'s local bases, transitively, bases before the images above
+  // them, and `top` last.  Each image appears once.
+  std::vector<const Image*> Chain(const Image& top) const;
+
+  // A loaded image by name, or nullptr.
+  const Image* Find(const std::string& name) const;
+
+  // What `image` is built with: its own settings, else the defaults.
+  const ImageSettings& SettingsOf(const Image& image) const;
+  ReadOptions ReadOptionsOf(const std::string& name) const;
+
+  const Settings& settings() const { return settings_; }
+
+ private:
+  Expected<const Image*> Load(const std::string& name, const std::string& path);
+  Status LoadBases(const Image& image);
+  Expected<std::string> FindDockerfile(const Image& requester,
+                                       const std::string& base) const;
+  Error CycleError(const Image& requester, const std::string& base) const;
+  void AddToChain(const Image& image, std::vector<const Image*>* chain) const;
+
+  Settings settings_;
+  std::set<std::string> top_names_;
+  std::map<std::string, std::unique_ptr<Image>> images_;
+  std::vector<std::string> visiting_;  // the load stack, for cycles
+};
+
+}  // namespace qdi::graph

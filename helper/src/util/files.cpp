@@ -1,0 +1,279 @@
+#include "util/files.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <random>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace qdi::util {
+namespace {
+
+// Closes a file descriptor when it goes out of scope.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+
+  int get() const { return fd_; }
+  // Closes now, so that a failing close() can be reported.
+  int Close() {
+    int result = ::close(fd_);
+    fd_ = -1;
+    return result;
+  }
+
+ private:
+  int fd_;
+};
+
+Error ReadError(const std::string& path, int err) {
+  return ErrorAt(path, 0,
+                 std::string("cannot be read: ") + std::strerror(err) +
+                     "; check that it exists and is readable");
+}
+
+std::string WriteHint(int err) {
+  switch (err) {
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG:
+      return "free some space or choose another output folder";
+    case ENOENT:
+    case ENOTDIR:
+      return "check that its folder exists";
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return "check that its folder is writable";
+    default:
+      return "check the output folder";
+  }
+}
+
+Error WriteError(const std::string& path, int err) {
+  return ErrorAt(path, 0,
+                 std::string("cannot be written: ") + std::strerror(err) +
+                     "; " + WriteHint(err));
+}
+
+// Reads until end of file; returns errno, or 0 on success.
+int ReadAll(int fd, std::string& out) {
+  char buffer[64 * 1024];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n == 0) return 0;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    out.append(buffer, static_cast<size_t>(n));
+  }
+}
+
+// Writes every byte; returns errno, or 0 on success.
+int WriteAll(int fd, std::string_view content) {
+  while (!content.empty()) {
+    ssize_t n = ::write(fd, content.data(), content.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    content.remove_prefix(static_cast<size_t>(n));
+  }
+  return 0;
+}
+
+// Creates a temporary file beside `path`.  The pid keeps processes apart and
+// the random part keeps threads apart; mode 0666 lets the umask decide, as
+// for any other file the user's tools create.
+int CreateTemporary(const std::string& path, std::string& temp) {
+  static thread_local std::mt19937_64 random(std::random_device{}());
+  for (int attempt = 0;; ++attempt) {
+    char suffix[48];
+    std::snprintf(suffix, sizeof suffix, ".tmp.%ld.%016llx",
+                  static_cast<long>(::getpid()),
+                  static_cast<unsigned long long>(random()));
+    temp = path + suffix;
+    int fd =
+        ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0 || errno != EEXIST || attempt == 8) return fd;
+  }
+}
+
+// Returns errno, or 0 once the content is on disk.
+int FillAndSync(Fd& fd, std::string_view content) {
+  if (int err = WriteAll(fd.get(), content)) return err;
+  if (::fsync(fd.get()) != 0) return errno;
+  if (fd.Close() != 0) return errno;
+  return 0;
+}
+
+bool HoldsContent(const std::string& path, std::string_view content) {
+  Expected<std::string> old = ReadFile(path);
+  return old && *old == content;
+}
+
+}  // namespace
+
+Expected<std::string> ReadFile(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return ReadError(path, errno);
+
+  std::string content;
+  if (int err = ReadAll(fd.get(), content)) return ReadError(path, err);
+  return content;
+}
+
+Expected<bool> WriteFileIfChanged(const std::string& path,
+                                  std::string_view content) {
+  // Leaving an unchanged file alone keeps its timestamp, so build tools
+  // rebuild nothing that depends on it.
+  if (HoldsContent(path, content)) return false;
+
+  std::string temp;
+  Fd fd(CreateTemporary(path, temp));
+  if (fd.get() < 0) return WriteError(path, errno);
+
+  int err = FillAndSync(fd, content);
+  if (err == 0 && ::rename(temp.c_str(), path.c_str()) != 0) err = errno;
+  if (err != 0) {
+    ::unlink(temp.c_str());
+    return WriteError(path, err);
+  }
+  return true;
+}
+
+namespace {
+
+// Characters that Ninja 1.11 reads as the end of a name, or that Make reads
+// as syntax ("=" makes a target-specific variable, ";" starts a recipe, "|"
+// starts order-only prerequisites).  Neither tool has an escape for them
+// that the other reads back.
+constexpr std::string_view kUnspellable = "\"&'*;<>?^`|=";
+
+std::string HexByte(unsigned char c) {
+  char text[8];
+  std::snprintf(text, sizeof text, "\\x%02x", c);
+  return text;
+}
+
+// Shows control characters in an error message without breaking its line.
+std::string Printable(std::string_view path) {
+  std::string out;
+  for (char c : path) {
+    auto byte = static_cast<unsigned char>(c);
+    out += byte < 0x20 || byte == 0x7f ? HexByte(byte) : std::string(1, c);
+  }
+  return out;
+}
+
+std::optional<std::string> BackslashProblem(std::string_view path, size_t i) {
+  if (i + 1 == path.size()) return "a trailing backslash";
+  char next = path[i + 1];
+  if (next == '#' || next == '$' || next == ':') {
+    return std::string("a backslash before '") + next + "'";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> CharProblem(std::string_view path, size_t i) {
+  auto c = static_cast<unsigned char>(path[i]);
+  if (c < 0x20 || c == 0x7f) return "the control character " + HexByte(c);
+  if (kUnspellable.find(path[i]) != std::string_view::npos) {
+    return std::string("'") + path[i] +
+           "', which ninja or make reads as syntax";
+  }
+  if (c == '[') return "'[', which make expands as a wildcard";
+  if (c == '\\') return BackslashProblem(path, i);
+  return std::nullopt;
+}
+
+// Says why `path` has no spelling that both tools read back, if it has none.
+std::optional<std::string> DepfileProblem(std::string_view path) {
+  if (path.empty()) return "nothing";
+  if (path.front() == '~') return "a leading '~', which make expands";
+  if (path.back() == ':') return "a trailing ':', which ninja misreads";
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (auto problem = CharProblem(path, i)) return problem;
+  }
+  return std::nullopt;
+}
+
+void AppendEscaped(std::string& out, char c) {
+  switch (c) {
+    case ' ':
+      out += "\\ ";
+      break;
+    case '#':
+      out += "\\#";
+      break;
+    case ':':
+      out += "\\:";
+      break;
+    case '$':
+      out += "$$";
+      break;
+    default:
+      out += c;
+  }
+}
+
+}  // namespace
+
+Status CheckDepfilePath(std::string_view path) {
+  std::optional<std::string> problem = DepfileProblem(path);
+  if (!problem) return Ok{};
+  return ErrorAt("", 0,
+                 "cannot list '" + Printable(path) +
+                     "' in a depfile because it contains " + *problem +
+                     "; rename the file");
+}
+
+std::string EscapeDepfilePath(std::string_view path) {
+  std::string out;
+  size_t backslashes = 0;
+  for (char c : path) {
+    if (c == '\\') {
+      ++backslashes;
+      continue;
+    }
+    // Both tools halve a run of backslashes that ends in an escaped space
+    // and keep any other run as it is.
+    out.append(c == ' ' ? 2 * backslashes : backslashes, '\\');
+    backslashes = 0;
+    AppendEscaped(out, c);
+  }
+  out.append(backslashes, '\\');
+  return out;
+}
+
+std::string FormatDepfile(std::string_view target,
+                          const std::vector<std::string>& inputs) {
+  std::string out = EscapeDepfilePath(target) + ":";
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    out += i == 0 ? " " : " \\\n  ";
+    out += EscapeDepfilePath(inputs[i]);
+  }
+  out += "\n";
+
+  for (const std::string& input : inputs) {
+    out += "\n" + EscapeDepfilePath(input) + ":\n";
+  }
+  return out;
+}
+
+Expected<bool> WriteDepfile(const std::string& depfile, std::string_view target,
+                            const std::vector<std::string>& inputs) {
+  Status status = CheckDepfilePath(target);
+  for (size_t i = 0; status && i < inputs.size(); ++i) {
+    status = CheckDepfilePath(inputs[i]);
+  }
+  if (!status) return ErrorAt(depfile, 0, status.error().message);
+  return WriteFileIfChanged(depfile, FormatDepfile(target, inputs));
+}
+
+}  // namespace qdi::util

@@ -1,0 +1,54 @@
+#pragma once
+
+// Reading inputs and writing outputs for build tools.  Outputs are written
+// atomically and only when their content changes, so Make and Ninja see a
+// new timestamp exactly when something changed.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/expected.hpp"
+
+namespace qdi::util {
+
+// Returns the whole file as bytes.
+Expected<std::string> ReadFile(const std::string& path);
+
+// Replaces the file at `path` with `content` through a temporary file in the
+// same folder, fsync and rename.  Returns false, and leaves the file and its
+// timestamp alone, when it already holds `content`.  On failure `path` keeps
+// its old content and no temporary file remains.  A missing parent folder is
+// an error: the build tool creates output folders.
+Expected<bool> WriteFileIfChanged(const std::string& path,
+                                  std::string_view content);
+
+// Depfiles use the Make syntax that both GNU Make (4.3) and Ninja (1.11)
+// read.  The escaping below was checked against both tools:
+//   space -> "\ ", '#' -> "\#", ':' -> "\:", '$' -> "$$", and a run of
+//   backslashes before a space is doubled; other backslashes stay as they are.
+// Some paths have no spelling that both tools read back unchanged, and
+// CheckDepfilePath rejects them:
+//   - control characters (newline, tab, ...) and DEL;
+//   - any of " & ' * ; < > ? ^ ` | = (Ninja or Make treat them as syntax);
+//   - '[' (Make expands it as a wildcard), a leading '~' (Make expands it
+//     as a home folder) and a trailing ':' (Ninja keeps the backslash);
+//   - a backslash before '#', '$', ':' or at the end of the path;
+//   - the empty path.
+Status CheckDepfilePath(std::string_view path);
+
+// Escapes one path that CheckDepfilePath accepted.
+std::string EscapeDepfilePath(std::string_view path);
+
+// Formats "target: in1 \" with one input per line.  Every input is also
+// listed as a target without a recipe, so that Make does not stop with "no
+// rule to make target" once an input is deleted; Ninja accepts these lines.
+// Paths must have passed CheckDepfilePath.
+std::string FormatDepfile(std::string_view target,
+                          const std::vector<std::string>& inputs);
+
+// Checks every path, then writes the depfile with WriteFileIfChanged.
+Expected<bool> WriteDepfile(const std::string& depfile, std::string_view target,
+                            const std::vector<std::string>& inputs);
+
+}  // namespace qdi::util
