@@ -292,9 +292,18 @@ int Run(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::CallForAllHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::CallForVersion& version) {
+    return app.exit(version);
   } catch (const CLI::ParseError& error) {
-    int status = app.exit(error);
-    return status == 0 ? 0 : kUsageError;
+    std::string what = error.what();
+    if (what.size() > 1 && std::islower(what[1])) {
+      what[0] = static_cast<char>(std::tolower(what[0]));
+    }
+    return Report(Error{what + "; run with --help for the usage", true});
   }
   if (*flatten_command) return Report(RunFlatten(shared, flatten));
   if (*checksum_command) return Report(RunChecksum(shared, checksum_files));

@@ -1,12 +1,11 @@
 #include "dockerfile/parser.hpp"
 
+#include "util/files.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <fstream>
-#include <iterator>
 #include <set>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 #include <re2/re2.h>
@@ -408,18 +407,9 @@ Expected<Dockerfile> Parse(std::string_view text, const std::string& path) {
 }
 
 Expected<Dockerfile> ParseFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return ErrorAt(path, 0,
-                   "cannot be read; check that it exists and is "
-                   "readable");
-  }
-  std::string text((std::istreambuf_iterator<char>(in)),
-                   std::istreambuf_iterator<char>());
-  if (in.bad()) {
-    return ErrorAt(path, 0, "cannot be read; check that it is a file");
-  }
-  return Parse(text, path);
+  Expected<std::string> text = util::ReadFile(path);
+  if (!text) return text.error();
+  return Parse(*text, path);
 }
 
 }  // namespace qdi::dockerfile
