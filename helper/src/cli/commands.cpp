@@ -9,6 +9,8 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/graph_output.hpp"
+#include "cli/image_commands.hpp"
+#include "cli/options.hpp"
 #include "cli/parse_output.hpp"
 #include "core/evaluate.hpp"
 #include "dockerfile/parser.hpp"
@@ -19,23 +21,9 @@ namespace qdi::cli {
 namespace {
 
 namespace fs = std::filesystem;
-using StringPairs = std::vector<std::pair<std::string, std::string>>;
 
 constexpr int kInputError = 1;
 constexpr int kUsageError = 2;
-
-// Options that every image-reading command shares.
-struct SharedOptions {
-  std::vector<std::string> search_dirs;
-  std::vector<std::string> prefixes;
-  std::vector<std::string> build_args;
-  std::vector<std::string> extra_files;
-  std::string context;
-  StringPairs image_extra_files;
-  StringPairs image_contexts;
-  std::vector<std::string> image_build_args;  // NAME:KEY=VALUE
-  bool debug_hash = false;
-};
 
 struct FlattenOptions {
   std::string dockerfile;
@@ -45,84 +33,6 @@ struct FlattenOptions {
   std::string depfile_target;
   std::string context_out;
 };
-
-void AddSharedOptions(CLI::App* command, SharedOptions* options) {
-  command->add_option("--search-dir", options->search_dirs,
-                      "Folder of local base Dockerfiles (repeatable; "
-                      "default: the Dockerfile's folder)");
-  command->add_option("--prefix", options->prefixes,
-                      "Image name prefix of local bases (repeatable; "
-                      "default: qemu/ and qemu:)");
-  command->add_option("--build-arg", options->build_args,
-                      "NAME=VALUE for every image (repeatable)");
-  command->add_option("--extra-file", options->extra_files,
-                      "File staged in the build context of the images "
-                      "named on the command line (repeatable)");
-  command->add_option("--context", options->context,
-                      "A real context folder for the images named on the "
-                      "command line, instead of a staged one");
-  command->add_option("--image-extra-file", options->image_extra_files,
-                      "NAME PATH: an extra file of the local image NAME");
-  command->add_option("--image-context", options->image_contexts,
-                      "NAME DIR: the context folder of the local image NAME");
-  command->add_option("--image-build-arg", options->image_build_args,
-                      "NAME:KEY=VALUE: a build argument of image NAME only");
-  command->add_flag("--debug-hash", options->debug_hash,
-                    "Print every field that is hashed to standard error");
-}
-
-// "NAME=VALUE", or "NAME" alone for the value of the environment variable,
-// as docker build --build-arg reads it.
-Status AddBuildArg(const std::string& text, dockerfile::Variables* args) {
-  size_t equals = text.find('=');
-  std::string name = text.substr(0, equals);
-  if (name.empty()) {
-    return Error{"--build-arg '" + text + "' has no name; write NAME=VALUE",
-                 true};
-  }
-  if (equals != std::string::npos) {
-    (*args)[name] = text.substr(equals + 1);
-  } else if (const char* value = std::getenv(name.c_str())) {
-    (*args)[name] = value;
-  }
-  return Ok{};
-}
-
-Status AddImageBuildArg(const std::string& text, graph::Settings* settings) {
-  size_t colon = text.find(':');
-  if (colon == std::string::npos || colon == 0) {
-    return Error{"--image-build-arg '" + text +
-                     "' names no image; write IMAGE:NAME=VALUE",
-                 true};
-  }
-  return AddBuildArg(text.substr(colon + 1),
-                     &settings->per_image[text.substr(0, colon)].build_args);
-}
-
-Expected<graph::Settings> MakeSettings(const SharedOptions& options) {
-  graph::Settings settings;
-  settings.search_dirs = options.search_dirs;
-  if (!options.prefixes.empty()) settings.prefixes = options.prefixes;
-  for (const std::string& arg : options.build_args) {
-    if (Status status = AddBuildArg(arg, &settings.build_args); !status) {
-      return status.error();
-    }
-  }
-  settings.top.extra_files = options.extra_files;
-  if (!options.context.empty()) settings.top.context = options.context;
-  for (const auto& [name, path] : options.image_extra_files) {
-    settings.per_image[name].extra_files.push_back(path);
-  }
-  for (const auto& [name, dir] : options.image_contexts) {
-    settings.per_image[name].context = dir;
-  }
-  for (const std::string& arg : options.image_build_args) {
-    if (Status status = AddImageBuildArg(arg, &settings); !status) {
-      return status.error();
-    }
-  }
-  return settings;
-}
 
 Status WriteOrPrint(const std::string& path, const std::string& content) {
   if (path.empty() || path == "-") {
@@ -290,6 +200,12 @@ int Run(int argc, char** argv) {
   graph_command->add_option("-o,--output", graph_output, "Write it here");
   AddSharedOptions(graph_command, &shared);
 
+  EngineOptions engine;
+  BuildOptions build;
+  CLI::App* build_command = AddBuildCommand(&app, &shared, &engine, &build);
+  CheckOptions check;
+  CLI::App* check_command = AddCheckCommand(&app, &engine, &check);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {
@@ -308,6 +224,8 @@ int Run(int argc, char** argv) {
   if (*flatten_command) return Report(RunFlatten(shared, flatten));
   if (*checksum_command) return Report(RunChecksum(shared, checksum_files));
   if (*parse_command) return Report(RunParse(parse_file));
+  if (*build_command) return Report(RunBuild(shared, engine, build));
+  if (*check_command) return Report(RunCheck(engine, check));
   return Report(RunGraph(shared, format, graph_output));
 }
 

@@ -26,7 +26,11 @@ std::vector<std::string> ExternalBases(const graph::Image& image) {
 // longer than any "]=...=]" inside it.
 std::string Bracket(const std::string& text) {
   std::string equals;
-  while (text.find("]" + equals + "]") != std::string::npos) equals += "=";
+  // The bracket must not close early, also where the text ends in ']'.
+  auto closes = [&](const std::string& bracket) {
+    return (text + bracket).find(bracket) < text.size();
+  };
+  while (closes("]" + equals + "]")) equals += "=";
   return "[" + equals + "[" + text + "]" + equals + "]";
 }
 

@@ -140,6 +140,12 @@ Context Context::Folder(std::string root) {
   return context;
 }
 
+std::vector<ContextFile> Context::StagedFiles() const {
+  std::vector<ContextFile> files;
+  for (const auto& [name, path] : staged_) files.push_back({name, path, true});
+  return files;
+}
+
 std::string Context::Describe() const {
   if (root_) return "the context folder " + *root_;
   return "the staged build context (the --extra-file files and the "
@@ -320,6 +326,7 @@ Status AddCopySources(const graph::Image& image, const Instruction& copy,
     if (copy.keyword == "add" && IsRemote(source)) continue;
     Expected<std::vector<ContextFile>> files = context.Resolve(source);
     if (!files) return ErrorAt(image.path, copy.line, files.error().message);
+    for (ContextFile& file : *files) file.line = copy.line;
     out->insert(out->end(), files->begin(), files->end());
   }
   return Ok{};

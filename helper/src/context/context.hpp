@@ -19,6 +19,7 @@ struct ContextFile {
   std::string name;     // its path inside the context, '/'-separated
   std::string path;     // where it is on disk
   bool follow = false;  // named directly: a symlink is copied as its target
+  int line = 0;  // the line of the COPY or ADD that copies it, for messages
 };
 
 class Context {
@@ -32,6 +33,12 @@ class Context {
   // The files that a COPY or ADD source copies, sorted by name.  The error
   // has no location; the caller adds "file:line:".
   Expected<std::vector<ContextFile>> Resolve(const std::string& source) const;
+
+  // The root of a real context folder, if this is one.
+  const std::optional<std::string>& root() const { return root_; }
+
+  // Every staged file, for building the context folder of a staged context.
+  std::vector<ContextFile> StagedFiles() const;
 
   // A short description for messages: the folder or "the staged files".
   std::string Describe() const;

@@ -23,14 +23,17 @@ constexpr std::string_view kFormat = "qemu-docker-images checksum 1";
 
 // Hashes one context file: its name, then a symlink's target or a file's
 // permission bits and bytes, which is what COPY puts in the image.
-Status HashFile(const ContextFile& file, hash::Hasher* hasher) {
+Status HashFile(const graph::Image& image, const ContextFile& file,
+                hash::Hasher* hasher) {
   hasher->Add(Tag::kFileName, file.name);
   struct stat info {};
   int result = file.follow ? stat(file.path.c_str(), &info)
                            : lstat(file.path.c_str(), &info);
   if (result != 0) {
-    return Error{file.path + ": cannot be read: " + std::strerror(errno) +
-                 "; check that the copied file exists and is readable"};
+    return ErrorAt(image.path, file.line,
+                   "copied file " + file.path +
+                       " cannot be read: " + std::strerror(errno) +
+                       "; check that it exists and is readable");
   }
   if (S_ISLNK(info.st_mode)) {
     std::error_code error;
@@ -38,7 +41,10 @@ Status HashFile(const ContextFile& file, hash::Hasher* hasher) {
     return Ok{};
   }
   hasher->Add(Tag::kFileMode, std::to_string(info.st_mode & 07777));
-  return hasher->AddFileData(file.path, static_cast<uint64_t>(info.st_size));
+  Status data =
+      hasher->AddFileData(file.path, static_cast<uint64_t>(info.st_size));
+  if (!data) return ErrorAt(image.path, file.line, data.error().message);
+  return Ok{};
 }
 
 // Only build arguments that a Dockerfile declares with ARG can change its
@@ -94,12 +100,20 @@ Expected<Evaluation> Evaluate(const graph::Graph& graph,
     result.inputs.push_back(image->path);
     hasher.Add(Tag::kImage, image->name);
     HashBuildArgs(graph, *image, &hasher);
+    // A file added to a NAME.docker.d folder can change what "COPY ." takes;
+    // the folder's own timestamp tells a build tool that one was.
+    // TODO: a real --context folder is not listed the same way, so a file
+    // added deep inside it is only noticed once another input changes.
+    std::error_code error;
+    if (fs::is_directory(image->path + ".d", error)) {
+      result.inputs.push_back(image->path + ".d");
+    }
     Expected<context::Context> context = context::ContextOf(graph, *image);
     if (!context) return ErrorAt(image->path, 0, context.error().message);
     auto files = context::CopiedFiles(graph, *image, *context);
     if (!files) return files.error();
     for (const ContextFile& file : *files) {
-      if (Status status = HashFile(file, &hasher); !status) {
+      if (Status status = HashFile(*image, file, &hasher); !status) {
         return status.error();
       }
       result.inputs.push_back(file.path);

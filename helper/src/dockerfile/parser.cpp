@@ -1,7 +1,5 @@
 #include "dockerfile/parser.hpp"
 
-#include "util/files.hpp"
-
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -9,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 #include <re2/re2.h>
+
+#include "util/files.hpp"
 
 namespace qdi::dockerfile {
 
@@ -160,13 +160,15 @@ Expected<Dockerfile> Parser::Run() {
 
 // Directives are comments of the form "# name=value" at the very top; the
 // first line that is anything else, an unknown name included, ends them.
+// Whitespace before the '#' is allowed, as BuildKit strips it first.
 Status Parser::ReadDirectives() {
   static const RE2 kDirective(
       R"(^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$)");
   for (; next_ < lines_.size(); ++next_) {
     std::string name;
     std::string value;
-    if (!RE2::FullMatch(lines_[next_], kDirective, &name, &value)) break;
+    std::string_view line = TrimLeft(lines_[next_]);
+    if (!RE2::FullMatch(line, kDirective, &name, &value)) break;
     name = Lower(name);
     if (name != "syntax" && name != "escape" && name != "check") break;
     if (Status status = AddDirective(name, value); !status) return status;
@@ -193,10 +195,13 @@ Status Parser::AddDirective(const std::string& name, const std::string& value) {
   return Ok{};
 }
 
+// An escaped escape character at the end ("dir c:\\") does not continue
+// the line, as in BuildKit.
 bool Parser::EndsWithEscape(std::string_view line,
                             std::string_view* before) const {
   size_t end = line.find_last_not_of(" \t");
-  if (end == std::string_view::npos || line[end] != file_.escape) {
+  if (end == std::string_view::npos || line[end] != file_.escape ||
+      (end > 0 && line[end - 1] == file_.escape)) {
     return false;
   }
   *before = line.substr(0, end);
@@ -374,7 +379,7 @@ Status Parser::ReadHeredocs(Instruction* instruction) {
     if (Status status = ReadHeredocBody(&heredoc, *instruction); !status) {
       return status;
     }
-    instruction->end_line = static_cast<int>(next_);
+    instruction->end_line = target->end_line = static_cast<int>(next_);
     target->heredocs.push_back(std::move(heredoc));
   }
   return Ok{};

@@ -340,4 +340,61 @@ Expected<Flattened> Flatten(const graph::Graph& graph, const Image& top) {
   return result;
 }
 
+namespace {
+
+// Rewrites the local references of one instruction of stage `stage` to
+// engine tags; false when there is none.
+Expected<bool> TagLocalRefs(const graph::Graph& graph, const Image& image,
+                            size_t stage, const std::string& tag_prefix,
+                            Instruction* instruction) {
+  bool changed = false;
+  graph::ReadOptions options = graph.ReadOptionsOf(image.name);
+  if (instruction->keyword == "from") {
+    const graph::Stage& own = image.stages[stage];
+    if (own.base.kind != Ref::Kind::kLocal) return false;
+    instruction->args = tag_prefix + own.base.local +
+                        (own.name.empty() ? "" : " AS " + own.name);
+    return true;
+  }
+  for (std::string& flag : instruction->flags) {
+    auto value = graph::FlagValue({flag}, "from");
+    if (!value) value = graph::MountFrom(flag);
+    if (!value) continue;
+    Expected<Ref> ref = graph::ClassifyRef(*value, image, stage, options, true);
+    if (!ref)
+      return ErrorAt(image.path, instruction->line, ref.error().message);
+    if (ref->kind != Ref::Kind::kLocal) continue;
+    size_t at = flag.find("from=" + *value);
+    flag.replace(at + 5, value->size(), tag_prefix + ref->local);
+    changed = true;
+  }
+  return changed;
+}
+
+}  // namespace
+
+Expected<std::string> LayeredText(const graph::Graph& graph, const Image& image,
+                                  const std::string& tag_prefix) {
+  std::string text;
+  for (const auto& directive : image.file.directives) {
+    text += "# " + directive.name + "=" + directive.value + "\n";
+  }
+  size_t stage = 0;
+  const auto& instructions = image.file.instructions;
+  for (size_t i = 0; i < instructions.size(); ++i) {
+    while (stage + 1 < image.stages.size() &&
+           image.stages[stage + 1].from <= i) {
+      ++stage;
+    }
+    Instruction copy = instructions[i];
+    Expected<bool> changed =
+        i < image.first_from
+            ? Expected<bool>(false)
+            : TagLocalRefs(graph, image, stage, tag_prefix, &copy);
+    if (!changed) return changed.error();
+    text += *changed ? CanonicalText(copy) + "\n" : copy.source;
+  }
+  return text;
+}
+
 }  // namespace qdi::flatten

@@ -25,6 +25,13 @@ struct Flattened {
 
 Expected<Flattened> Flatten(const graph::Graph& graph, const graph::Image& top);
 
+// `image`'s own Dockerfile for a layered build, where each local base is an
+// image of the engine tagged `tag_prefix` + NAME: local references are
+// rewritten to those tags and everything else is kept as written.
+Expected<std::string> LayeredText(const graph::Graph& graph,
+                                  const graph::Image& image,
+                                  const std::string& tag_prefix);
+
 // The normal form of one instruction, as used in `canonical`.
 std::string CanonicalText(const dockerfile::Instruction& instruction);
 

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "dockerfile/parser.hpp"
+#include "util/files.hpp"
 
 namespace qdi::graph {
 
@@ -32,7 +33,7 @@ Expected<std::vector<const Image*>> Graph::LoadFiles(
   for (const std::string& path : paths) top_names_.insert(ImageNameOf(path));
   std::vector<const Image*> images;
   for (const std::string& path : paths) {
-    Expected<const Image*> image = Load(ImageNameOf(path), path);
+    Expected<const Image*> image = Load(ImageNameOf(path), path, nullptr);
     if (!image) return image.error();
     images.push_back(*image);
   }
@@ -67,11 +68,18 @@ ReadOptions Graph::ReadOptionsOf(const std::string& name) const {
 }
 
 Expected<const Image*> Graph::Load(const std::string& name,
-                                   const std::string& path) {
+                                   const std::string& path,
+                                   const Image* requester) {
   if (auto found = images_.find(name); found != images_.end()) {
     return found->second.get();
   }
-  Expected<dockerfile::Dockerfile> file = dockerfile::ParseFile(path);
+  Expected<std::string> text = util::ReadFile(path);
+  if (!text && requester != nullptr) {
+    return ErrorAt(requester->path, requester->local_base_lines.at(name),
+                   "local base image '" + name + "': " + text.error().message);
+  }
+  if (!text) return text.error();
+  Expected<dockerfile::Dockerfile> file = dockerfile::Parse(*text, path);
   if (!file) return file.error();
   Expected<Image> image =
       AnalyzeImage(std::move(file.value()), name, ReadOptionsOf(name));
@@ -95,7 +103,7 @@ Status Graph::LoadBases(const Image& image) {
     }
     Expected<std::string> path = FindDockerfile(image, base);
     if (!path) return path.error();
-    Expected<const Image*> loaded = Load(base, *path);
+    Expected<const Image*> loaded = Load(base, *path, &image);
     if (!loaded) return loaded.error();
   }
   return Ok{};

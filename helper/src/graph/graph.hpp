@@ -61,7 +61,9 @@ class Graph {
   const Settings& settings() const { return settings_; }
 
  private:
-  Expected<const Image*> Load(const std::string& name, const std::string& path);
+  // `requester` names the image whose FROM line led here, for messages.
+  Expected<const Image*> Load(const std::string& name, const std::string& path,
+                              const Image* requester);
   Status LoadBases(const Image& image);
   Expected<std::string> FindDockerfile(const Image& requester,
                                        const std::string& base) const;

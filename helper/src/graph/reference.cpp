@@ -64,6 +64,10 @@ std::optional<Expected<std::string>> LocalImageName(
     }
     std::string rest = image.substr(prefix.size());
     if (prefix.back() != ':') return NameAfterSlashPrefix(rest);
+    if (rest.find('@') != std::string::npos) {
+      return Expected<std::string>(
+          Error{"a local image cannot be pinned by digest"});
+    }
     if (!IsValidLocalName(rest)) {
       return Expected<std::string>(
           Error{"'" + rest + "' is not a Dockerfile name of the folder"});

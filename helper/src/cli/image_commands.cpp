@@ -1,0 +1,223 @@
+#include "cli/image_commands.hpp"
+
+#include <filesystem>
+#include <iostream>
+
+#include "context/context.hpp"
+#include "core/evaluate.hpp"
+#include "engine/engine.hpp"
+#include "flatten/flattener.hpp"
+#include "util/files.hpp"
+
+namespace qdi::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+void AddEngineOptions(CLI::App* command, EngineOptions* engine) {
+  command->add_option("--engine", engine->engine,
+                      "docker, podman or the path of a docker-compatible "
+                      "command (default: docker)");
+  command->add_option("--engine-arg", engine->engine_args,
+                      "A global option of the engine, such as podman's "
+                      "--root DIR (repeatable)");
+}
+
+engine::Engine MakeEngine(const EngineOptions& options) {
+  engine::Engine engine{{options.engine}};
+  engine.command.insert(engine.command.end(), options.engine_args.begin(),
+                        options.engine_args.end());
+  return engine;
+}
+
+Expected<std::string> ReadChecksum(const std::string& stamp) {
+  Expected<std::string> text = util::ReadFile(stamp);
+  if (!text) return text.error();
+  std::string checksum = text->substr(0, text->find('\n'));
+  if (checksum.empty()) {
+    return ErrorAt(stamp, 1, "holds no checksum; delete it and build again");
+  }
+  return checksum;
+}
+
+Status RemoveStamp(const std::string& path) {
+  std::error_code error;
+  fs::remove(path, error);
+  if (error) {
+    return Error{"cannot remove '" + path + "': " + error.message() +
+                 "; check the build folder"};
+  }
+  return Ok{};
+}
+
+// The build context for a layered build of `image`: its real folder, or
+// a fresh folder holding its staged files, as QEMU's docker.py made it.
+Expected<std::string> PrepareContext(const graph::Graph& graph,
+                                     const graph::Image& image,
+                                     const std::string& work_dir) {
+  Expected<context::Context> context = context::ContextOf(graph, image);
+  if (!context) return ErrorAt(image.path, 0, context.error().message);
+  if (context->root()) return *context->root();
+  std::string dir = work_dir + "/context";
+  Status written = core::WriteContext(context->StagedFiles(), dir);
+  if (!written) return written.error();
+  return dir;
+}
+
+Status ResetWorkDir(const std::string& dir) {
+  std::error_code error;
+  fs::remove_all(dir, error);
+  if (!error) fs::create_directories(dir, error);
+  if (error) {
+    return Error{"cannot prepare the folder '" + dir + "': " + error.message() +
+                 "; check the build folder"};
+  }
+  return Ok{};
+}
+
+std::vector<std::string> EngineBuildArgs(const graph::Graph& graph,
+                                         const graph::Image& image) {
+  std::vector<std::string> args;
+  for (const auto& [name, value] : graph.ReadOptionsOf(image.name).build_args) {
+    args.push_back(name + "=" + value);
+  }
+  return args;
+}
+
+Status BuildWithEngine(const graph::Graph& graph, const graph::Image& image,
+                       const BuildOptions& options,
+                       const engine::Engine& engine,
+                       engine::BuildRequest request) {
+  std::string work_dir = options.work_dir.empty()
+                             ? options.image_stamp + ".work"
+                             : options.work_dir;
+  if (Status reset = ResetWorkDir(work_dir); !reset) return reset;
+  Expected<std::string> text =
+      flatten::LayeredText(graph, image, options.tag_prefix);
+  if (!text) return text.error();
+  request.dockerfile = work_dir + "/Dockerfile";
+  Expected<bool> written = util::WriteFileIfChanged(request.dockerfile, *text);
+  if (!written) return written.error();
+  Expected<std::string> context = PrepareContext(graph, image, work_dir);
+  if (!context) return context.error();
+  request.context_dir = *context;
+  request.log_file = work_dir + "/build.log";
+  request.build_args = EngineBuildArgs(graph, image);
+  return engine::Build(engine, request);
+}
+
+}  // namespace
+
+CLI::App* AddBuildCommand(CLI::App* app, SharedOptions* shared,
+                          EngineOptions* engine, BuildOptions* options) {
+  CLI::App* command = app->add_subcommand(
+      "build",
+      "Make one image current in the engine, building it only if "
+      "the engine lacks an image with its checksum");
+  command->add_option("DOCKERFILE", options->dockerfile)->required();
+  command
+      ->add_option("--stamp", options->stamp,
+                   "The checksum stamp written by flatten --stamp")
+      ->required();
+  command
+      ->add_option("--image-stamp", options->image_stamp,
+                   "Written once the engine has the image")
+      ->required();
+  command->add_option("--tag", options->tag, "The image's tag");
+  command->add_option("--tag-prefix", options->tag_prefix,
+                      "Tags are PREFIX + NAME, for this image and its local "
+                      "bases (default: qemu/)");
+  command->add_option("--work-dir", options->work_dir,
+                      "Where the layered Dockerfile, the staged context "
+                      "and the engine's log go");
+  command->add_option("--build-flag", options->build_flags,
+                      "An extra option of the engine's build (repeatable)");
+  command->add_flag("--no-cache", options->no_cache,
+                    "Build without the engine's cache");
+  command->add_flag("-v,--verbose", options->verbose,
+                    "Say why the image is built and show the engine's output");
+  AddEngineOptions(command, engine);
+  AddSharedOptions(command, shared);
+  return command;
+}
+
+CLI::App* AddCheckCommand(CLI::App* app, EngineOptions* engine,
+                          CheckOptions* options) {
+  CLI::App* command = app->add_subcommand(
+      "check", "Remove the image stamps of images that the engine lacks");
+  command->add_option("IMAGE_STAMP=TAG", options->images)->required();
+  command->add_flag("-v,--verbose", options->verbose,
+                    "Also name the images that are present");
+  AddEngineOptions(command, engine);
+  return command;
+}
+
+Status RunBuild(const SharedOptions& shared,
+                const EngineOptions& engine_options,
+                const BuildOptions& options) {
+  Expected<graph::Settings> settings = MakeSettings(shared);
+  if (!settings) return settings.error();
+  graph::Graph graph(std::move(settings.value()));
+  Expected<const graph::Image*> image = graph.LoadFile(options.dockerfile);
+  if (!image) return image.error();
+  Expected<std::string> checksum = ReadChecksum(options.stamp);
+  if (!checksum) return checksum.error();
+  // Without its stamp an interrupted or failed build is tried again.
+  if (Status removed = RemoveStamp(options.image_stamp); !removed) {
+    return removed;
+  }
+
+  engine::Engine engine = MakeEngine(engine_options);
+  engine::BuildRequest request;
+  request.tag =
+      options.tag.empty() ? options.tag_prefix + (*image)->name : options.tag;
+  request.checksum = *checksum;
+  std::optional<std::string> present =
+      engine::ImageChecksum(engine, request.tag);
+  if (options.verbose) {
+    std::cerr << "qemu-docker-images: " << request.tag << ": checksum "
+              << *checksum << ", the engine has "
+              << (present ? *present : std::string("no such image"))
+              << (present == *checksum ? ": current, not built\n"
+                                       : ": building\n");
+  }
+  if (present != *checksum) {
+    request.flags = options.build_flags;
+    request.no_cache = options.no_cache;
+    request.verbose = options.verbose;
+    Status built = BuildWithEngine(graph, **image, options, engine, request);
+    if (!built) return built;
+  }
+  Expected<bool> written =
+      util::WriteFileIfChanged(options.image_stamp, *checksum + "\n");
+  if (!written) return written.error();
+  return Ok{};
+}
+
+Status RunCheck(const EngineOptions& engine_options,
+                const CheckOptions& options) {
+  engine::Engine engine = MakeEngine(engine_options);
+  for (const std::string& item : options.images) {
+    size_t equals = item.rfind('=');
+    if (equals == std::string::npos) {
+      return Error{"'" + item + "' is not IMAGE_STAMP=TAG", true};
+    }
+    std::string stamp = item.substr(0, equals);
+    std::string tag = item.substr(equals + 1);
+    Expected<std::string> recorded = util::ReadFile(stamp);
+    if (!recorded) continue;  // never built: nothing to forget
+    std::string checksum = recorded->substr(0, recorded->find('\n'));
+    if (engine::ImageChecksum(engine, tag) == checksum) {
+      if (options.verbose) std::cout << tag << ": present\n";
+      continue;
+    }
+    std::cout << tag << ": missing from " << engine_options.engine
+              << " or built from other sources; the next build rebuilds "
+                 "it\n";
+    if (Status removed = RemoveStamp(stamp); !removed) return removed;
+  }
+  return Ok{};
+}
+
+}  // namespace qdi::cli

@@ -1,0 +1,94 @@
+#include "cli/options.hpp"
+
+#include <cstdlib>
+
+namespace qdi::cli {
+
+namespace {
+
+// "NAME=VALUE", or "NAME" alone for the value of the environment variable,
+// as docker build --build-arg reads it.
+Status AddBuildArg(const std::string& text, dockerfile::Variables* args) {
+  size_t equals = text.find('=');
+  std::string name = text.substr(0, equals);
+  if (name.empty()) {
+    return Error{"--build-arg '" + text + "' has no name; write NAME=VALUE",
+                 true};
+  }
+  if (equals != std::string::npos) {
+    (*args)[name] = text.substr(equals + 1);
+  } else if (const char* value = std::getenv(name.c_str())) {
+    (*args)[name] = value;
+  }
+  return Ok{};
+}
+
+Status AddImageBuildArg(const std::string& text, graph::Settings* settings) {
+  size_t colon = text.find(':');
+  if (colon == std::string::npos || colon == 0) {
+    return Error{"--image-build-arg '" + text +
+                     "' names no image; write IMAGE:NAME=VALUE",
+                 true};
+  }
+  return AddBuildArg(text.substr(colon + 1),
+                     &settings->per_image[text.substr(0, colon)].build_args);
+}
+
+}  // namespace
+
+void AddSharedOptions(CLI::App* command, SharedOptions* options) {
+  command->add_option("--search-dir", options->search_dirs,
+                      "Folder of local base Dockerfiles (repeatable; "
+                      "default: the Dockerfile's folder)");
+  command->add_option("--prefix", options->prefixes,
+                      "Image name prefix of local bases (repeatable; "
+                      "default: qemu/ and qemu:)");
+  command->add_option("--build-arg", options->build_args,
+                      "NAME=VALUE for every image (repeatable)");
+  command->add_option("--extra-file", options->extra_files,
+                      "File staged in the build context of the images "
+                      "named on the command line (repeatable)");
+  command->add_option("--context", options->context,
+                      "A real context folder for the images named on the "
+                      "command line, instead of a staged one");
+  command->add_option("--image-extra-file", options->image_extra_files,
+                      "NAME PATH: an extra file of the local image NAME");
+  command->add_option("--image-context", options->image_contexts,
+                      "NAME DIR: the context folder of the local image NAME");
+  command->add_option("--image-build-arg", options->image_build_args,
+                      "NAME:KEY=VALUE: a build argument of image NAME only");
+  // One value per occurrence, so that "--build-arg A=1 x.docker" cannot
+  // swallow the Dockerfiles that follow.
+  for (CLI::Option* option : command->get_options()) {
+    if (option->get_name().rfind("--", 0) == 0) option->allow_extra_args(false);
+  }
+  command->add_flag("--debug-hash", options->debug_hash,
+                    "Print every field that is hashed to standard error");
+}
+
+Expected<graph::Settings> MakeSettings(const SharedOptions& options) {
+  graph::Settings settings;
+  settings.search_dirs = options.search_dirs;
+  if (!options.prefixes.empty()) settings.prefixes = options.prefixes;
+  for (const std::string& arg : options.build_args) {
+    if (Status status = AddBuildArg(arg, &settings.build_args); !status) {
+      return status.error();
+    }
+  }
+  settings.top.extra_files = options.extra_files;
+  if (!options.context.empty()) settings.top.context = options.context;
+  for (const auto& [name, path] : options.image_extra_files) {
+    settings.per_image[name].extra_files.push_back(path);
+  }
+  for (const auto& [name, dir] : options.image_contexts) {
+    settings.per_image[name].context = dir;
+  }
+  for (const std::string& arg : options.image_build_args) {
+    if (Status status = AddImageBuildArg(arg, &settings); !status) {
+      return status.error();
+    }
+  }
+  return settings;
+}
+
+}  // namespace qdi::cli
