@@ -32,6 +32,10 @@ struct FlattenOptions {
   std::string depfile;
   std::string depfile_target;
   std::string context_out;
+  // The local bases the build files were generated with, comma-separated,
+  // or "-" for none; checked only when given.
+  std::string expected_bases;
+  bool check_bases = false;
 };
 
 Status WriteOrPrint(const std::string& path, const std::string& content) {
@@ -69,12 +73,41 @@ Status WriteFlattenOutputs(const FlattenOptions& options,
   return WriteOrPrint(options.stamp, evaluation.checksum + "\n");
 }
 
+// With Make, a changed FROM line is seen by the build files only at the
+// next build; failing here keeps an image from being built before its new
+// base in the meantime.
+Status CheckBases(const graph::Image& image, const std::string& expected) {
+  std::vector<std::string> actual = image.local_bases;
+  std::sort(actual.begin(), actual.end());
+  std::string now;
+  for (const std::string& base : actual) now += (now.empty() ? "" : ",") + base;
+  std::vector<std::string> listed;
+  for (size_t start = 0; expected != "-" && start < expected.size();) {
+    size_t comma = std::min(expected.find(',', start), expected.size());
+    listed.push_back(expected.substr(start, comma - start));
+    start = comma + 1;
+  }
+  std::sort(listed.begin(), listed.end());
+  if (listed == actual) return Ok{};
+  int line = actual.empty() ? 1 : image.local_base_lines.at(actual.front());
+  return ErrorAt(image.path, line,
+                 "the local bases of " + image.name + " changed (now '" + now +
+                     "', the build files have '" + expected +
+                     "'); the build files are regenerated when the build "
+                     "starts again, so run the build again");
+}
+
 Status RunFlatten(const SharedOptions& shared, const FlattenOptions& options) {
   Expected<graph::Settings> settings = MakeSettings(shared);
   if (!settings) return settings.error();
   graph::Graph graph(std::move(settings.value()));
   Expected<const graph::Image*> top = graph.LoadFile(options.dockerfile);
   if (!top) return top.error();
+  if (options.check_bases) {
+    if (Status status = CheckBases(**top, options.expected_bases); !status) {
+      return status;
+    }
+  }
   Expected<core::Evaluation> evaluation =
       core::Evaluate(graph, **top, shared.debug_hash ? &std::cerr : nullptr);
   if (!evaluation) return evaluation.error();
@@ -120,27 +153,64 @@ std::vector<std::string> DockerfilesIn(const std::vector<std::string>& dirs) {
   return files;
 }
 
-Status RunGraph(SharedOptions shared, const std::string& format,
-                const std::string& output) {
-  if (shared.search_dirs.empty()) shared.search_dirs.push_back(".");
-  for (const std::string& dir : shared.search_dirs) {
+struct GraphOptions {
+  std::string format = "json";
+  std::string output;
+  std::string edges_out;
+  std::string depfile;
+  bool bases_only = false;
+};
+
+Status CheckSearchDirs(const std::vector<std::string>& dirs) {
+  for (const std::string& dir : dirs) {
     if (!fs::is_directory(dir)) {
       return Error{
           "search folder '" + dir + "' is not a folder; check --search-dir",
           true};
     }
   }
+  return Ok{};
+}
+
+// The graph depends on every Dockerfile and on the folders themselves,
+// whose timestamps change when a Dockerfile is added or removed.
+std::vector<std::string> GraphInputs(const std::vector<std::string>& dirs,
+                                     const std::vector<std::string>& files) {
+  std::vector<std::string> inputs = dirs;
+  inputs.insert(inputs.end(), files.begin(), files.end());
+  return inputs;
+}
+
+Status RunGraph(SharedOptions shared, const GraphOptions& options) {
+  if (shared.search_dirs.empty()) shared.search_dirs.push_back(".");
+  if (Status status = CheckSearchDirs(shared.search_dirs); !status) {
+    return status;
+  }
   Expected<graph::Settings> settings = MakeSettings(shared);
   if (!settings) return settings.error();
   graph::Graph graph(std::move(settings.value()));
-  auto images = graph.LoadFiles(DockerfilesIn(shared.search_dirs));
+  std::vector<std::string> files = DockerfilesIn(shared.search_dirs);
+  auto images = graph.LoadFiles(files);
   if (!images) return images.error();
-  auto entries = DescribeGraph(graph, *images);
+  auto entries = DescribeGraph(graph, *images, !options.bases_only);
   if (!entries) return entries.error();
-  std::string text = format == "dot"     ? GraphDot(*entries)
-                     : format == "cmake" ? GraphCMake(*entries)
-                                         : GraphJson(*entries);
-  return WriteOrPrint(output, text);
+  std::string text = options.format == "dot"     ? GraphDot(*entries)
+                     : options.format == "cmake" ? GraphCMake(*entries)
+                     : options.format == "edges" ? GraphEdges(*entries)
+                                                 : GraphJson(*entries);
+  if (!options.depfile.empty()) {
+    std::string target =
+        options.edges_out.empty() ? options.output : options.edges_out;
+    Expected<bool> written = util::WriteDepfile(
+        options.depfile, target, GraphInputs(shared.search_dirs, files));
+    if (!written) return written.error();
+  }
+  if (!options.edges_out.empty()) {
+    Expected<bool> written =
+        util::WriteFileIfChanged(options.edges_out, GraphEdges(*entries));
+    if (!written) return written.error();
+  }
+  return WriteOrPrint(options.output, text);
 }
 
 int Report(const Status& status) {
@@ -176,6 +246,10 @@ int Run(int argc, char** argv) {
                               "the stamp, else the output)");
   flatten_command->add_option("--context-out", flatten.context_out,
                               "Copy the flattened file's build context here");
+  flatten_command
+      ->add_option("--expect-bases", flatten.expected_bases,
+                   "Fail unless the local bases are these (a,b,...; - for none)")
+      ->each([&flatten](const std::string&) { flatten.check_bases = true; });
   AddSharedOptions(flatten_command, &shared);
 
   std::vector<std::string> checksum_files;
@@ -191,13 +265,20 @@ int Run(int argc, char** argv) {
   parse_command->add_flag("--json", json, "Print JSON (the only format)");
   parse_command->add_option("DOCKERFILE", parse_file)->required();
 
-  std::string format = "json";
-  std::string graph_output;
+  GraphOptions graph;
   CLI::App* graph_command =
       app.add_subcommand("graph", "Describe every image of the search folders");
-  graph_command->add_option("--format", format, "json, dot or cmake")
-      ->check(CLI::IsMember({"json", "dot", "cmake"}));
-  graph_command->add_option("-o,--output", graph_output, "Write it here");
+  graph_command
+      ->add_option("--format", graph.format, "json, dot, cmake or edges")
+      ->check(CLI::IsMember({"json", "dot", "cmake", "edges"}));
+  graph_command->add_option("-o,--output", graph.output, "Write it here");
+  graph_command->add_option("--edges-out", graph.edges_out,
+                            "Also write the edges format here: a file that "
+                            "changes only when images or bases change");
+  graph_command->add_option("--depfile", graph.depfile,
+                            "Write a depfile for --edges-out (else -o)");
+  graph_command->add_flag("--bases-only", graph.bases_only,
+                          "Do not resolve the context files");
   AddSharedOptions(graph_command, &shared);
 
   EngineOptions engine;
@@ -226,7 +307,7 @@ int Run(int argc, char** argv) {
   if (*parse_command) return Report(RunParse(parse_file));
   if (*build_command) return Report(RunBuild(shared, engine, build));
   if (*check_command) return Report(RunCheck(engine, check));
-  return Report(RunGraph(shared, format, graph_output));
+  return Report(RunGraph(shared, graph));
 }
 
 }  // namespace qdi::cli

@@ -54,10 +54,15 @@ std::string DotQuote(const std::string& text) {
 }  // namespace
 
 Expected<std::vector<GraphEntry>> DescribeGraph(
-    const graph::Graph& graph, const std::vector<const graph::Image*>& images) {
+    const graph::Graph& graph, const std::vector<const graph::Image*>& images,
+    bool with_context_files) {
   std::vector<GraphEntry> entries;
   for (const graph::Image* image : images) {
     GraphEntry entry{image, ExternalBases(*image), {}};
+    if (!with_context_files) {
+      entries.push_back(std::move(entry));
+      continue;
+    }
     Expected<context::Context> context = context::ContextOf(graph, *image);
     if (!context) return ErrorAt(image->path, 0, context.error().message);
     auto files = context::CopiedFiles(graph, *image, *context);
@@ -111,6 +116,18 @@ std::string GraphCMake(const std::vector<GraphEntry>& entries) {
         prefix + "_CONTEXT_FILES " + CMakeList(entry.context_files) + ")\n";
   }
   return script + "set(QDI_IMAGES " + CMakeList(names) + ")\n";
+}
+
+std::string GraphEdges(const std::vector<GraphEntry>& entries) {
+  std::string text;
+  for (const GraphEntry& entry : entries) {
+    text += entry.image->name + ":";
+    for (const std::string& base : entry.image->local_bases) {
+      text += " " + base;
+    }
+    text += "\n";
+  }
+  return text;
 }
 
 }  // namespace qdi::cli

@@ -17,11 +17,17 @@ struct GraphEntry {
   std::vector<std::string> context_files;  // paths on disk
 };
 
+// With `with_context_files` false, no COPY source is resolved, so a missing
+// context file is not an error here.
 Expected<std::vector<GraphEntry>> DescribeGraph(
-    const graph::Graph& graph, const std::vector<const graph::Image*>& images);
+    const graph::Graph& graph, const std::vector<const graph::Image*>& images,
+    bool with_context_files);
 
 std::string GraphJson(const std::vector<GraphEntry>& entries);
 std::string GraphDot(const std::vector<GraphEntry>& entries);
 std::string GraphCMake(const std::vector<GraphEntry>& entries);
+// "name: base1 base2" per image: it changes only when the set of images or
+// a local-base edge changes, so the module's configure step depends on it.
+std::string GraphEdges(const std::vector<GraphEntry>& entries);
 
 }  // namespace qdi::cli

@@ -36,7 +36,7 @@ std::optional<std::string> ImageChecksum(const Engine& engine,
                                kChecksumLabel + "\" }}",
                            tag});
   Expected<ProcessResult> result =
-      RunProcess(argv, Output::kCapture, /*log_file=*/"");
+      RunProcess(argv, Output::kCaptureQuietly, /*log_file=*/"");
   if (!result || result->exit_code != 0) return std::nullopt;
   std::string label = TrimEnd(result->output);
   if (label.empty() || label == "<no value>") return std::nullopt;

@@ -65,11 +65,17 @@ Expected<ProcessResult> RunProcess(const std::vector<std::string>& argv,
 
   FileActions actions;
   int pipe_fds[2] = {-1, -1};
-  if (output == Output::kCapture) {
+  bool capture =
+      output == Output::kCapture || output == Output::kCaptureQuietly;
+  if (capture) {
     if (pipe(pipe_fds) != 0) return StartError(argv, errno);
     posix_spawn_file_actions_addclose(actions.get(), pipe_fds[0]);
     posix_spawn_file_actions_adddup2(actions.get(), pipe_fds[1], 1);
     posix_spawn_file_actions_addclose(actions.get(), pipe_fds[1]);
+  }
+  if (output == Output::kCaptureQuietly) {
+    posix_spawn_file_actions_addopen(actions.get(), 2, "/dev/null", O_WRONLY,
+                                     0);
   } else if (output == Output::kLogFile) {
     posix_spawn_file_actions_addopen(actions.get(), 1, log_file.c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -80,7 +86,7 @@ Expected<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   int error =
       posix_spawnp(&pid, args[0], actions.get(), nullptr, args.data(), environ);
   ProcessResult result;
-  if (output == Output::kCapture) {
+  if (capture) {
     close(pipe_fds[1]);
     if (error == 0) result.output = ReadAll(pipe_fds[0]);
     close(pipe_fds[0]);

@@ -12,9 +12,10 @@
 namespace qdi::engine {
 
 enum class Output {
-  kCapture,  // standard output is returned, standard error inherited
-  kInherit,  // both go where ours go
-  kLogFile,  // both go to a log file
+  kCapture,         // standard output is returned, standard error inherited
+  kCaptureQuietly,  // standard output is returned, standard error dropped
+  kInherit,         // both go where ours go
+  kLogFile,         // both go to a log file
 };
 
 struct ProcessResult {

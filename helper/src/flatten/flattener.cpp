@@ -109,12 +109,14 @@ class Emitter {
   Instruction RewriteFrom(const Image& image, size_t stage,
                           const std::vector<std::string>& aliases);
   bool RewriteArg(const Image& image, Instruction* arg) const;
+  void FireTriggers(const graph::Stage& stage);
   void Write(const Instruction& instruction, bool verbatim);
 
   const graph::Graph& graph_;
   const Image& top_;
   char escape_;
   std::map<std::string, std::string> emitted_;  // image name -> alias
+  std::string emitted_name_;  // the alias of the image being emitted
   std::set<std::string> used_aliases_;
   Flattened out_;
 };
@@ -188,6 +190,7 @@ Status Emitter::EmitImage(const Image& image) {
     out_.text +=
         "# qemu-docker-images: " + image.name + " from " + image.path + "\n";
   }
+  emitted_name_ = aliases.back();
   for (size_t i = 0; i < image.stages.size(); ++i) {
     if (Status status = EmitStage(image, i, aliases); !status) return status;
   }
@@ -208,8 +211,14 @@ Status Emitter::EmitBases(const Image& image) {
 Status Emitter::EmitStage(const Image& image, size_t index,
                           const std::vector<std::string>& aliases) {
   const graph::Stage& stage = image.stages[index];
+  bool final_inlined = &image != &top_ && index + 1 == image.stages.size();
   for (size_t i = stage.from; i < stage.end; ++i) {
     const Instruction& instruction = image.file.instructions[i];
+    if (final_inlined && instruction.keyword == "onbuild") {
+      out_.text += "# qemu-docker-images: fired below each FROM " +
+                   emitted_name_ + ": " + CanonicalText(instruction) + "\n";
+      continue;
+    }
     Expected<std::optional<Instruction>> rewritten =
         Rewrite(image, index, instruction, aliases);
     if (!rewritten) return rewritten.error();
@@ -218,8 +227,25 @@ Status Emitter::EmitStage(const Image& image, size_t index,
     } else {
       Write(instruction, /*verbatim=*/true);
     }
+    if (i == stage.from) FireTriggers(stage);
   }
   return Ok{};
+}
+
+// A local base's ONBUILD triggers are written out right after each FROM
+// that stands on it, where Docker fires them in the layered build, and the
+// base's stage does not register them: builders disagree on whether
+// triggers fire for "FROM <stage>", and in which descendants.
+void Emitter::FireTriggers(const graph::Stage& stage) {
+  if (stage.base.kind != Ref::Kind::kLocal) return;
+  const Image& base = *graph_.Find(stage.base.local);
+  const graph::Stage& last = base.stages.back();
+  for (size_t i = last.from + 1; i < last.end; ++i) {
+    const Instruction& instruction = base.file.instructions[i];
+    if (instruction.keyword == "onbuild") {
+      Write(instruction.trigger.front(), /*verbatim=*/false);
+    }
+  }
 }
 
 // What a stage or image reference becomes in the output.
@@ -296,6 +322,11 @@ bool Emitter::RewriteArg(const Image& image, Instruction* arg) const {
     std::string decl = name + (raw ? "=" + *raw : "");
     if (!raw && global != image.global_values.end()) {
       decl = name + "=" + Quote(global->second, escape_);
+      changed = true;
+    } else if (!raw && top_.global_values.count(name) > 0) {
+      // The top file's global ARGs head the output; the layered build of
+      // this file never saw that default, so it must not leak in.
+      decl = name + "=\"\"";
       changed = true;
     }
     args += (args.empty() ? "" : " ") + decl;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 #include <re2/re2.h>
 
@@ -234,8 +235,12 @@ Expected<Ref> ClassifyRef(const std::string& text, const Image& image,
     }
   }
   if (numeric_allowed && IsNumber(text)) {
-    size_t index = std::stoul(text);
-    if (index >= current) {
+    // from_chars, unlike stoul, reports a number too large instead of
+    // throwing.
+    size_t index = 0;
+    auto parsed =
+        std::from_chars(text.data(), text.data() + text.size(), index);
+    if (parsed.ec != std::errc() || index >= current) {
       return Error{"stage index " + text +
                    " does not name an earlier stage; use a smaller index"};
     }

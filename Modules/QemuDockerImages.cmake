@@ -1,0 +1,250 @@
+#[=======================================================================[.rst:
+QemuDockerImages
+----------------
+
+Builds container images from folders of layered Dockerfiles as part of the
+build graph.  An image is rebuilt exactly when something it is made of
+changed: an instruction of its Dockerfile or of any local base it stands on,
+a byte of a file its ``COPY`` or ``ADD`` instructions copy, or a build
+argument it declares.  Bases are built first, in the order their ``FROM``
+lines give; nobody writes image dependencies by hand.
+
+A local base is named ``FROM qemu/NAME`` (or ``FROM qemu:NAME``) and is the
+Dockerfile ``NAME.docker`` of the added folders.  The work is done by the
+``qemu-docker-images`` helper: it flattens and checksums each image in a
+custom command whose outputs change only when their content does, with a
+depfile naming every input, and it asks the container engine whether an
+image with the right checksum label already exists before building one.
+
+Commands
+^^^^^^^^
+
+.. command:: QemuDockerImages_AddDirectory
+
+  Adds every ``*.docker`` file of a folder as an image::
+
+    QemuDockerImages_AddDirectory(<dir>
+      [BUILD_ARGS <name>=<value>...]
+      [ENGINE_FLAGS <flag>...]
+      [EXCLUDE <name>...])
+
+  ``BUILD_ARGS`` and ``ENGINE_FLAGS`` apply to each image of the folder
+  that was not added before with its own options.  ``EXCLUDE`` leaves out
+  the named images.  A ``.docker`` file added to the folder later appears
+  as a target at the next build, without running CMake by hand.
+
+.. command:: QemuDockerImages_Add
+
+  Adds one image::
+
+    QemuDockerImages_Add(<name> DOCKERFILE <file>
+      [BUILD_ARGS <name>=<value>...]
+      [EXTRA_FILES <file>...]
+      [CONTEXT <dir>]
+      [ENGINE_FLAGS <flag>...]
+      [TAG <tag>])
+
+  ``<name>`` may differ from the file's name, which makes a "virtual"
+  image: the same Dockerfile built with other files.  ``EXTRA_FILES`` are
+  staged at the root of the image's build context, as QEMU's
+  ``--extra-files`` did; the files of a ``<file>.d/`` folder beside the
+  Dockerfile are staged too.  ``CONTEXT`` uses a real folder as the build
+  context instead.  ``ENGINE_FLAGS`` are extra options of the engine's
+  ``build``.  ``TAG`` replaces the default tag,
+  ``${QEMU_DOCKER_IMAGES_TAG_PREFIX}<name>``.  Call it before
+  :command:`QemuDockerImages_AddDirectory` for an image of that folder that
+  needs its own options.
+
+Targets
+^^^^^^^
+
+``docker-<name>``
+  Makes the image current, its local bases first.
+``docker-images``
+  Makes every image current.
+``docker-images-check``
+  Asks the engine for every image recorded as built and forgets those it
+  no longer has (removed with ``docker rmi``, or another engine), so that
+  the next build rebuilds them.
+``docker-images-help``
+  Lists the images, their local bases and their tags, as QEMU's
+  ``make docker`` did.
+
+Cache variables
+^^^^^^^^^^^^^^^
+
+``QEMU_DOCKER_IMAGES_ENGINE``
+  ``auto`` (the default: Docker when ``docker info`` answers, else
+  Podman), ``docker``, ``podman``, or the path of a docker-compatible
+  command.
+``QEMU_DOCKER_IMAGES_ENGINE_ARGS``
+  A list of global options placed before the engine's subcommand, such as
+  Podman's ``--root;<dir>;--storage-driver;vfs``.
+``QEMU_DOCKER_IMAGES_BUILD_FLAGS``
+  A list of extra options for every ``build``, such as
+  ``--isolation=chroot`` for Podman.
+``QEMU_DOCKER_IMAGES_NOCACHE``
+  Build without the engine's cache (QEMU's ``NOCACHE=1``).
+``QEMU_DOCKER_IMAGES_TAG_PREFIX``
+  The prefix of every tag; ``qemu/`` by default.
+``QEMU_DOCKER_IMAGES_VERBOSE``
+  Say for each image why it is built or not, and show the engine's output
+  (QEMU's ``V=1``).
+``QEMU_DOCKER_IMAGES_HELPER``
+  The ``qemu-docker-images`` executable.  Empty by default: the imported
+  executable of ``find_package(QemuDockerImages)`` or the target of this
+  project's own build is used.
+
+Example
+^^^^^^^
+
+.. code-block:: cmake
+
+  find_package(QemuDockerImages REQUIRED)
+  include(QemuDockerImages)
+  QemuDockerImages_Add(debian-nios2-cross
+    DOCKERFILE dockerfiles/debian-toolchain.docker
+    EXTRA_FILES dockerfiles/debian-nios2-cross.d/build-toolchain.sh)
+  QemuDockerImages_AddDirectory(dockerfiles)
+
+and then ``cmake --build . --target docker-debian-win64-cross``.
+#]=======================================================================]
+
+include_guard(GLOBAL)
+
+if(CMAKE_VERSION VERSION_LESS 3.20)
+  message(FATAL_ERROR "QemuDockerImages needs CMake 3.20 or newer")
+endif()
+
+set(_QEMU_DOCKER_IMAGES_MODULE_DIR "${CMAKE_CURRENT_LIST_DIR}")
+
+set(QEMU_DOCKER_IMAGES_ENGINE "auto" CACHE STRING
+  "Container engine: auto, docker, podman, or a docker-compatible command")
+set_property(CACHE QEMU_DOCKER_IMAGES_ENGINE PROPERTY STRINGS
+  auto docker podman)
+set(QEMU_DOCKER_IMAGES_ENGINE_ARGS "" CACHE STRING
+  "Global options of the container engine (a list)")
+set(QEMU_DOCKER_IMAGES_BUILD_FLAGS "" CACHE STRING
+  "Extra options of every image build (a list)")
+option(QEMU_DOCKER_IMAGES_NOCACHE "Build images without the engine's cache"
+  OFF)
+set(QEMU_DOCKER_IMAGES_TAG_PREFIX "qemu/" CACHE STRING
+  "Prefix of the images' tags")
+option(QEMU_DOCKER_IMAGES_VERBOSE
+  "Say why each image is built and show the engine's output" OFF)
+set(QEMU_DOCKER_IMAGES_HELPER "" CACHE FILEPATH
+  "The qemu-docker-images executable (empty: found automatically)")
+
+function(QemuDockerImages_Add name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg ""
+    "DOCKERFILE;CONTEXT;TAG" "BUILD_ARGS;EXTRA_FILES;ENGINE_FLAGS")
+  _qdi_reject_unparsed(QemuDockerImages_Add "${arg_UNPARSED_ARGUMENTS}")
+  if(NOT arg_DOCKERFILE)
+    message(FATAL_ERROR
+      "QemuDockerImages_Add(${name}): DOCKERFILE is required; name the "
+      "image's Dockerfile")
+  endif()
+  _qdi_add_image("${name}" "${arg_DOCKERFILE}" "${arg_BUILD_ARGS}"
+    "${arg_EXTRA_FILES}" "${arg_CONTEXT}" "${arg_ENGINE_FLAGS}"
+    "${arg_TAG}" QemuDockerImages_Add)
+endfunction()
+
+function(QemuDockerImages_AddDirectory dir)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" ""
+    "BUILD_ARGS;ENGINE_FLAGS;EXCLUDE")
+  _qdi_reject_unparsed(QemuDockerImages_AddDirectory
+    "${arg_UNPARSED_ARGUMENTS}")
+  get_filename_component(dir "${dir}" ABSOLUTE)
+  if(NOT IS_DIRECTORY "${dir}")
+    message(FATAL_ERROR
+      "QemuDockerImages_AddDirectory: '${dir}' is not a folder; name the "
+      "folder that holds the *.docker files")
+  endif()
+  set_property(GLOBAL APPEND PROPERTY _QDI_DIRECTORIES "${dir}")
+  file(GLOB dockerfiles LIST_DIRECTORIES false "${dir}/*.docker")
+  list(SORT dockerfiles)
+  get_property(added GLOBAL PROPERTY _QDI_IMAGES)
+  foreach(dockerfile IN LISTS dockerfiles)
+    get_filename_component(name "${dockerfile}" NAME_WLE)
+    if(name IN_LIST arg_EXCLUDE OR name IN_LIST added)
+      continue()
+    endif()
+    _qdi_add_image("${name}" "${dockerfile}" "${arg_BUILD_ARGS}" "" ""
+      "${arg_ENGINE_FLAGS}" "" QemuDockerImages_AddDirectory)
+  endforeach()
+endfunction()
+
+# Rejects arguments that cmake_parse_arguments did not recognise.
+function(_qdi_reject_unparsed command unparsed)
+  if(unparsed)
+    list(GET unparsed 0 first)
+    message(FATAL_ERROR
+      "${command}: unknown argument '${first}'; see the documentation at "
+      "the top of QemuDockerImages.cmake for the accepted keywords")
+  endif()
+endfunction()
+
+function(_qdi_add_image name dockerfile build_args extra_files context
+    engine_flags tag command)
+  if(NOT name MATCHES "^[a-z0-9][a-z0-9._-]*$")
+    message(FATAL_ERROR
+      "${command}: '${name}' is not a valid image name; use lower-case "
+      "letters, digits, '.', '_' and '-'")
+  endif()
+  get_property(added GLOBAL PROPERTY _QDI_IMAGES)
+  if(name IN_LIST added)
+    message(FATAL_ERROR
+      "${command}: image '${name}' is added twice; add it once, and call "
+      "QemuDockerImages_Add before QemuDockerImages_AddDirectory")
+  endif()
+  get_filename_component(dockerfile "${dockerfile}" ABSOLUTE)
+  if(NOT EXISTS "${dockerfile}")
+    message(FATAL_ERROR
+      "${command}(${name}): Dockerfile '${dockerfile}' does not exist")
+  endif()
+  foreach(arg IN LISTS build_args)
+    if(NOT arg MATCHES "^[A-Za-z_][A-Za-z0-9_]*=")
+      message(FATAL_ERROR
+        "${command}(${name}): BUILD_ARGS '${arg}' is not NAME=VALUE")
+    endif()
+  endforeach()
+  set(absolute_files "")
+  foreach(file IN LISTS extra_files)
+    get_filename_component(file "${file}" ABSOLUTE)
+    list(APPEND absolute_files "${file}")
+  endforeach()
+  if(context)
+    get_filename_component(context "${context}" ABSOLUTE)
+  endif()
+  if(NOT tag)
+    set(tag "${QEMU_DOCKER_IMAGES_TAG_PREFIX}${name}")
+  endif()
+
+  set_property(GLOBAL APPEND PROPERTY _QDI_IMAGES "${name}")
+  foreach(field dockerfile build_args context engine_flags tag)
+    set_property(GLOBAL PROPERTY _QDI_${name}_${field} "${${field}}")
+  endforeach()
+  set_property(GLOBAL PROPERTY _QDI_${name}_extra_files "${absolute_files}")
+  _qdi_schedule_generation()
+endfunction()
+
+# The targets are made once every image is known, at the end of the
+# directory that added the first one: an image's command names the options
+# of all the images it may stand on.
+function(_qdi_schedule_generation)
+  get_property(scheduled GLOBAL PROPERTY _QDI_SCHEDULED)
+  if(scheduled)
+    get_property(dir GLOBAL PROPERTY _QDI_DIRECTORY)
+    if(NOT dir STREQUAL CMAKE_CURRENT_BINARY_DIR)
+      message(FATAL_ERROR
+        "QemuDockerImages: images are added in ${dir} and in "
+        "${CMAKE_CURRENT_BINARY_DIR}; add them all in one directory")
+    endif()
+    return()
+  endif()
+  set_property(GLOBAL PROPERTY _QDI_SCHEDULED TRUE)
+  set_property(GLOBAL PROPERTY _QDI_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}")
+  cmake_language(DEFER CALL _qdi_generate)
+endfunction()
+
+include("${_QEMU_DOCKER_IMAGES_MODULE_DIR}/QemuDockerImages/Generate.cmake")

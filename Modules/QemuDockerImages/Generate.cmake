@@ -1,0 +1,339 @@
+# Private part of QemuDockerImages: finds the helper and the engine, reads
+# the image graph with one helper process, and makes the custom commands
+# and targets.  Nothing here is meant to be called by users.
+
+include_guard(GLOBAL)
+
+# The helper run at configure time.  A helper that is a target of this very
+# project does not exist yet, so a copy is built once, beside the build.
+function(_qdi_configure_helper out_var)
+  if(QEMU_DOCKER_IMAGES_HELPER)
+    set(${out_var} "${QEMU_DOCKER_IMAGES_HELPER}" PARENT_SCOPE)
+    return()
+  endif()
+  if(TARGET QemuDockerImages::qemu-docker-images)
+    get_target_property(imported QemuDockerImages::qemu-docker-images
+      IMPORTED)
+    if(imported)
+      _qdi_imported_location(location)
+      set(${out_var} "${location}" PARENT_SCOPE)
+      return()
+    endif()
+  endif()
+  if(NOT TARGET qemu-docker-images)
+    message(FATAL_ERROR
+      "QemuDockerImages: the qemu-docker-images helper is missing; use "
+      "find_package(QemuDockerImages) or set QEMU_DOCKER_IMAGES_HELPER to "
+      "its path")
+  endif()
+  _qdi_build_configure_helper(helper)
+  set(${out_var} "${helper}" PARENT_SCOPE)
+endfunction()
+
+function(_qdi_imported_location out_var)
+  set(target QemuDockerImages::qemu-docker-images)
+  get_target_property(location ${target} IMPORTED_LOCATION)
+  if(NOT location)
+    get_target_property(configs ${target} IMPORTED_CONFIGURATIONS)
+    list(GET configs 0 config)
+    get_target_property(location ${target} IMPORTED_LOCATION_${config})
+  endif()
+  set(${out_var} "${location}" PARENT_SCOPE)
+endfunction()
+
+function(_qdi_build_configure_helper out_var)
+  get_filename_component(source "${_QEMU_DOCKER_IMAGES_MODULE_DIR}/.."
+    ABSOLUTE)
+  set(build "${CMAKE_BINARY_DIR}/_qemu_docker_images_helper")
+  message(STATUS "QemuDockerImages: building the helper for configure time")
+  execute_process(
+    COMMAND "${CMAKE_COMMAND}" -S "${source}" -B "${build}"
+      -G "${CMAKE_GENERATOR}" -DBUILD_TESTING=OFF
+      -DCMAKE_BUILD_TYPE=Release
+    RESULT_VARIABLE configured OUTPUT_QUIET ERROR_VARIABLE errors)
+  if(configured EQUAL 0)
+    execute_process(
+      COMMAND "${CMAKE_COMMAND}" --build "${build}"
+        --target qemu-docker-images
+      RESULT_VARIABLE built OUTPUT_VARIABLE errors ERROR_VARIABLE errors)
+  endif()
+  if(NOT configured EQUAL 0 OR NOT built EQUAL 0)
+    message(FATAL_ERROR
+      "QemuDockerImages: building the helper in ${build} failed:\n${errors}")
+  endif()
+  set(${out_var} "${build}/helper/qemu-docker-images" PARENT_SCOPE)
+endfunction()
+
+# The helper in build-time commands, and what those commands depend on.
+function(_qdi_build_helper out_command out_depends configure_helper)
+  if(TARGET qemu-docker-images AND NOT QEMU_DOCKER_IMAGES_HELPER)
+    get_target_property(imported qemu-docker-images IMPORTED)
+    if(NOT imported)
+      set(${out_command} "$<TARGET_FILE:qemu-docker-images>" PARENT_SCOPE)
+      set(${out_depends} qemu-docker-images PARENT_SCOPE)
+      return()
+    endif()
+  endif()
+  set(${out_command} "${configure_helper}" PARENT_SCOPE)
+  set(${out_depends} "${configure_helper}" PARENT_SCOPE)
+endfunction()
+
+# "auto" takes a Docker daemon that answers, else Podman.
+function(_qdi_resolve_engine out_var)
+  set(engine "${QEMU_DOCKER_IMAGES_ENGINE}")
+  if(engine STREQUAL "auto")
+    find_program(_QDI_DOCKER docker)
+    if(_QDI_DOCKER)
+      execute_process(COMMAND "${_QDI_DOCKER}" info
+        RESULT_VARIABLE answered OUTPUT_QUIET ERROR_QUIET TIMEOUT 30)
+      if(answered EQUAL 0)
+        set(${out_var} "${_QDI_DOCKER}" PARENT_SCOPE)
+        return()
+      endif()
+    endif()
+    find_program(_QDI_PODMAN podman)
+    if(_QDI_PODMAN)
+      set(${out_var} "${_QDI_PODMAN}" PARENT_SCOPE)
+      return()
+    endif()
+    message(FATAL_ERROR
+      "QemuDockerImages: no container engine: 'docker info' does not "
+      "answer and podman is not installed; start Docker, install podman, "
+      "or set QEMU_DOCKER_IMAGES_ENGINE")
+  endif()
+  if(engine STREQUAL "docker" OR engine STREQUAL "podman")
+    find_program(_QDI_ENGINE_${engine} ${engine})
+    if(NOT _QDI_ENGINE_${engine})
+      message(FATAL_ERROR
+        "QemuDockerImages: QEMU_DOCKER_IMAGES_ENGINE is '${engine}', but "
+        "'${engine}' is not installed; install it or choose another engine")
+    endif()
+    set(${out_var} "${_QDI_ENGINE_${engine}}" PARENT_SCOPE)
+    return()
+  endif()
+  if(NOT EXISTS "${engine}")
+    message(FATAL_ERROR
+      "QemuDockerImages: QEMU_DOCKER_IMAGES_ENGINE is '${engine}', which is "
+      "neither auto, docker, podman nor an existing command")
+  endif()
+  set(${out_var} "${engine}" PARENT_SCOPE)
+endfunction()
+
+# Options that say how each image is read; every image's own options are
+# passed, since any of them may be a base of the image at hand.
+function(_qdi_settings_args out_var)
+  get_property(images GLOBAL PROPERTY _QDI_IMAGES)
+  get_property(dirs GLOBAL PROPERTY _QDI_SEARCH_DIRS)
+  set(args "")
+  foreach(dir IN LISTS dirs)
+    list(APPEND args "--search-dir=${dir}")
+  endforeach()
+  foreach(image IN LISTS images)
+    _qdi_image_settings_args(${image} image_args)
+    list(APPEND args ${image_args})
+  endforeach()
+  set(${out_var} "${args}" PARENT_SCOPE)
+endfunction()
+
+# The helper knows images by their file's name; a "virtual" image, whose
+# name differs, is never a base, so its options only matter for itself.
+function(_qdi_image_settings_args image out_var)
+  get_property(dockerfile GLOBAL PROPERTY _QDI_${image}_dockerfile)
+  get_filename_component(stem "${dockerfile}" NAME_WLE)
+  set(args "")
+  get_property(files GLOBAL PROPERTY _QDI_${image}_extra_files)
+  foreach(file IN LISTS files)
+    list(APPEND args --image-extra-file "${stem}" "${file}")
+  endforeach()
+  get_property(context GLOBAL PROPERTY _QDI_${image}_context)
+  if(context)
+    list(APPEND args --image-context "${stem}" "${context}")
+  endif()
+  get_property(build_args GLOBAL PROPERTY _QDI_${image}_build_args)
+  foreach(build_arg IN LISTS build_args)
+    list(APPEND args "--image-build-arg=${stem}:${build_arg}")
+  endforeach()
+  set(${out_var} "${args}" PARENT_SCOPE)
+endfunction()
+
+function(_qdi_collect_search_dirs)
+  get_property(dirs GLOBAL PROPERTY _QDI_DIRECTORIES)
+  get_property(images GLOBAL PROPERTY _QDI_IMAGES)
+  foreach(image IN LISTS images)
+    get_property(dockerfile GLOBAL PROPERTY _QDI_${image}_dockerfile)
+    get_filename_component(dir "${dockerfile}" DIRECTORY)
+    list(APPEND dirs "${dir}")
+  endforeach()
+  list(REMOVE_DUPLICATES dirs)
+  set_property(GLOBAL PROPERTY _QDI_SEARCH_DIRS "${dirs}")
+endfunction()
+
+# One helper process reads every Dockerfile and writes the graph as a
+# CMake script, and the "edges" file: it changes only when an image or a
+# local-base edge does, and CMake re-runs when it changes.
+function(_qdi_read_graph helper state settings_args)
+  execute_process(
+    COMMAND "${helper}" graph --bases-only --format cmake
+      -o "${state}/graph.cmake" --edges-out "${state}/edges.txt"
+      ${settings_args}
+    RESULT_VARIABLE result ERROR_VARIABLE errors)
+  if(NOT result EQUAL 0)
+    string(STRIP "${errors}" errors)
+    message(FATAL_ERROR "QemuDockerImages: reading the Dockerfiles failed:\n"
+      "${errors}")
+  endif()
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+    "${state}/edges.txt")
+endfunction()
+
+function(_qdi_engine_args out_var engine)
+  set(args "--engine=${engine}")
+  foreach(arg IN LISTS QEMU_DOCKER_IMAGES_ENGINE_ARGS)
+    list(APPEND args "--engine-arg=${arg}")
+  endforeach()
+  set(${out_var} "${args}" PARENT_SCOPE)
+endfunction()
+
+function(_qdi_generate)
+  _qdi_configure_helper(configure_helper)
+  _qdi_build_helper(helper helper_depends "${configure_helper}")
+  _qdi_resolve_engine(engine)
+  _qdi_engine_args(engine_args "${engine}")
+  _qdi_collect_search_dirs()
+  _qdi_settings_args(settings_args)
+
+  set(state "${CMAKE_CURRENT_BINARY_DIR}/qemu-docker-images")
+  file(MAKE_DIRECTORY "${state}")
+  _qdi_read_graph("${configure_helper}" "${state}" "${settings_args}")
+  include("${state}/graph.cmake")
+  # Switching engines must re-run every image step: each then asks the
+  # new engine for its image.
+  file(CONFIGURE OUTPUT "${state}/engine.txt"
+    CONTENT "${engine};${QEMU_DOCKER_IMAGES_ENGINE_ARGS}\n")
+
+  _qdi_add_scan_target("${helper}" "${helper_depends}" "${state}"
+    "${settings_args}")
+  get_property(images GLOBAL PROPERTY _QDI_IMAGES)
+  foreach(image IN LISTS images)
+    _qdi_add_image_target(${image} "${helper}" "${helper_depends}"
+      "${state}" "${settings_args}" "${engine_args}")
+  endforeach()
+  _qdi_add_group_targets("${helper}" "${state}" "${engine_args}")
+endfunction()
+
+# At build time the same scan keeps the edges file current.  With Ninja it
+# runs before anything else, since CMake's re-run depends on its output.
+function(_qdi_add_scan_target helper helper_depends state settings_args)
+  add_custom_command(OUTPUT "${state}/edges.txt"
+    COMMAND "${helper}" graph --bases-only --format edges
+      -o "${state}/edges.txt" --depfile "${state}/edges.d"
+      ${settings_args}
+    DEPENDS ${helper_depends}
+    DEPFILE "${state}/edges.d"
+    COMMENT "Reading the FROM lines of the Dockerfiles"
+    VERBATIM)
+  add_custom_target(docker-images-scan DEPENDS "${state}/edges.txt")
+endfunction()
+
+function(_qdi_image_bases image out_var)
+  get_property(dockerfile GLOBAL PROPERTY _QDI_${image}_dockerfile)
+  get_filename_component(stem "${dockerfile}" NAME_WLE)
+  get_property(images GLOBAL PROPERTY _QDI_IMAGES)
+  set(bases "${QDI_IMAGE_${stem}_BASES}")
+  foreach(base IN LISTS bases)
+    if(NOT base IN_LIST images)
+      message(FATAL_ERROR
+        "QemuDockerImages: image '${image}' stands on '${base}', which is "
+        "not added; add its folder with QemuDockerImages_AddDirectory or "
+        "the image with QemuDockerImages_Add")
+    endif()
+  endforeach()
+  set(${out_var} "${bases}" PARENT_SCOPE)
+endfunction()
+
+function(_qdi_add_image_target image helper helper_depends state
+    settings_args engine_args)
+  get_property(dockerfile GLOBAL PROPERTY _QDI_${image}_dockerfile)
+  get_property(tag GLOBAL PROPERTY _QDI_${image}_tag)
+  get_property(engine_flags GLOBAL PROPERTY _QDI_${image}_engine_flags)
+  _qdi_image_bases(${image} bases)
+  _qdi_image_settings_args(${image} own_args)
+  set(dir "${state}/${image}")
+  file(MAKE_DIRECTORY "${dir}")
+  string(REPLACE ";" "," expected "${bases}")
+  if(NOT expected)
+    set(expected "-")
+  endif()
+
+  add_custom_command(OUTPUT "${dir}/checksum"
+    BYPRODUCTS "${dir}/flat.docker"
+    COMMAND "${helper}" flatten "${dockerfile}" -o "${dir}/flat.docker"
+      --stamp "${dir}/checksum" --depfile "${dir}/deps.d"
+      --depfile-target "${dir}/checksum" "--expect-bases=${expected}"
+      ${settings_args} ${own_args}
+    DEPENDS "${dockerfile}" "${state}/edges.txt" ${helper_depends}
+    DEPFILE "${dir}/deps.d"
+    COMMENT "Checking what image ${tag} is made of"
+    VERBATIM)
+
+  set(base_stamps "")
+  foreach(base IN LISTS bases)
+    list(APPEND base_stamps "${state}/${base}/image")
+  endforeach()
+  _qdi_build_flags(build_flags "${engine_flags}")
+  add_custom_command(OUTPUT "${dir}/image"
+    COMMAND "${helper}" build "${dockerfile}" --stamp "${dir}/checksum"
+      --image-stamp "${dir}/image" --tag "${tag}"
+      "--tag-prefix=${QEMU_DOCKER_IMAGES_TAG_PREFIX}" ${engine_args}
+      ${build_flags} ${settings_args} ${own_args}
+    DEPENDS "${dir}/checksum" "${state}/engine.txt" ${base_stamps}
+      ${helper_depends}
+    COMMENT "Making image ${tag} current"
+    VERBATIM)
+
+  add_custom_target(docker-${image} DEPENDS "${dir}/image")
+  add_dependencies(docker-${image} docker-images-scan)
+  foreach(base IN LISTS bases)
+    add_dependencies(docker-${image} docker-${base})
+  endforeach()
+endfunction()
+
+function(_qdi_build_flags out_var engine_flags)
+  set(flags "")
+  foreach(flag IN LISTS QEMU_DOCKER_IMAGES_BUILD_FLAGS engine_flags)
+    list(APPEND flags "--build-flag=${flag}")
+  endforeach()
+  if(QEMU_DOCKER_IMAGES_NOCACHE)
+    list(APPEND flags --no-cache)
+  endif()
+  if(QEMU_DOCKER_IMAGES_VERBOSE)
+    list(APPEND flags --verbose)
+  endif()
+  set(${out_var} "${flags}" PARENT_SCOPE)
+endfunction()
+
+function(_qdi_add_group_targets helper state engine_args)
+  get_property(images GLOBAL PROPERTY _QDI_IMAGES)
+  add_custom_target(docker-images)
+  set(check_args "")
+  set(help "Images (docker-<name> builds one, docker-images all):\n")
+  foreach(image IN LISTS images)
+    add_dependencies(docker-images docker-${image})
+    get_property(tag GLOBAL PROPERTY _QDI_${image}_tag)
+    list(APPEND check_args "${state}/${image}/image=${tag}")
+    _qdi_image_bases(${image} bases)
+    string(REPLACE ";" " " bases "${bases}")
+    if(NOT bases)
+      set(bases "-")
+    endif()
+    string(APPEND help "  ${image}  tag ${tag}  local bases: ${bases}\n")
+  endforeach()
+  add_custom_target(docker-images-check
+    COMMAND "${helper}" check ${engine_args} ${check_args}
+    COMMENT "Checking the built images against the engine"
+    VERBATIM)
+  file(CONFIGURE OUTPUT "${state}/help.txt" CONTENT "${help}")
+  add_custom_target(docker-images-help
+    COMMAND "${CMAKE_COMMAND}" -E cat "${state}/help.txt"
+    VERBATIM)
+endfunction()
