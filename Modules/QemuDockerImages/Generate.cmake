@@ -265,11 +265,24 @@ function(_qdi_add_image_target image helper helper_depends state
     set(expected "-")
   endif()
 
-  add_custom_command(OUTPUT "${dir}/checksum"
-    BYPRODUCTS "${dir}/flat.docker"
+  # Ninja's "restat" sees that a step left the checksum as it was.  Make
+  # has none, so there a marker that moves at every run tells Make that the
+  # step is done, and the checksum's own time whether the content changed.
+  if(CMAKE_GENERATOR MATCHES "Ninja")
+    set(done "${dir}/checksum")
+    set(marker_args "")
+    set(byproducts "${dir}/flat.docker")
+  else()
+    set(done "${dir}/checked")
+    set(marker_args --checked "${done}")
+    set(byproducts "${dir}/checksum" "${dir}/flat.docker")
+  endif()
+  add_custom_command(OUTPUT "${done}"
+    BYPRODUCTS ${byproducts}
     COMMAND "${helper}" flatten "${dockerfile}" -o "${dir}/flat.docker"
-      --stamp "${dir}/checksum" --depfile "${dir}/deps.d"
-      --depfile-target "${dir}/checksum" "--expect-bases=${expected}"
+      --stamp "${dir}/checksum" ${marker_args}
+      --depfile "${dir}/deps.d" --depfile-target "${done}"
+      "--expect-bases=${expected}"
       ${settings_args} ${own_args}
     DEPENDS "${dockerfile}" "${state}/edges.txt" ${helper_depends}
     DEPFILE "${dir}/deps.d"
@@ -286,7 +299,7 @@ function(_qdi_add_image_target image helper helper_depends state
       --image-stamp "${dir}/image" --tag "${tag}"
       "--tag-prefix=${QEMU_DOCKER_IMAGES_TAG_PREFIX}" ${engine_args}
       ${build_flags} ${settings_args} ${own_args}
-    DEPENDS "${dir}/checksum" "${state}/engine.txt" ${base_stamps}
+    DEPENDS "${done}" "${dir}/checksum" "${state}/engine.txt" ${base_stamps}
       ${helper_depends}
     COMMENT "Making image ${tag} current"
     VERBATIM)

@@ -6,6 +6,7 @@
 #include "context/context.hpp"
 #include "core/evaluate.hpp"
 #include "engine/engine.hpp"
+#include "engine/process.hpp"
 #include "flatten/flattener.hpp"
 #include "util/files.hpp"
 
@@ -153,6 +154,13 @@ CLI::App* AddCheckCommand(CLI::App* app, EngineOptions* engine,
   return command;
 }
 
+// What the image stamp records: the checksum the engine's image carries,
+// and which engine has it, so that switching engines is noticed.
+std::string ImageStampText(const std::string& checksum,
+                           const engine::Engine& engine) {
+  return checksum + "\n" + engine::DescribeCommand(engine.command) + "\n";
+}
+
 Status RunBuild(const SharedOptions& shared,
                 const EngineOptions& engine_options,
                 const BuildOptions& options) {
@@ -163,21 +171,33 @@ Status RunBuild(const SharedOptions& shared,
   if (!image) return image.error();
   Expected<std::string> checksum = ReadChecksum(options.stamp);
   if (!checksum) return checksum.error();
+  engine::Engine engine = MakeEngine(engine_options);
+  std::string tag =
+      options.tag.empty() ? options.tag_prefix + (*image)->name : options.tag;
+
+  // The build tool runs this step whenever the Dockerfiles were looked at;
+  // when nothing the image is made of changed, the engine is not asked.
+  std::string stamp_text = ImageStampText(*checksum, engine);
+  Expected<std::string> recorded = util::ReadFile(options.image_stamp);
+  if (recorded && *recorded == stamp_text) {
+    if (options.verbose) {
+      std::cerr << "qemu-docker-images: " << tag << ": unchanged since it "
+                << "was last made current (checksum " << *checksum << ")\n";
+    }
+    return Ok{};
+  }
   // Without its stamp an interrupted or failed build is tried again.
   if (Status removed = RemoveStamp(options.image_stamp); !removed) {
     return removed;
   }
 
-  engine::Engine engine = MakeEngine(engine_options);
   engine::BuildRequest request;
-  request.tag =
-      options.tag.empty() ? options.tag_prefix + (*image)->name : options.tag;
+  request.tag = tag;
   request.checksum = *checksum;
-  std::optional<std::string> present =
-      engine::ImageChecksum(engine, request.tag);
+  std::optional<std::string> present = engine::ImageChecksum(engine, tag);
   if (options.verbose) {
-    std::cerr << "qemu-docker-images: " << request.tag << ": checksum "
-              << *checksum << ", the engine has "
+    std::cerr << "qemu-docker-images: " << tag << ": checksum " << *checksum
+              << ", the engine has "
               << (present ? *present : std::string("no such image"))
               << (present == *checksum ? ": current, not built\n"
                                        : ": building\n");
@@ -190,7 +210,7 @@ Status RunBuild(const SharedOptions& shared,
     if (!built) return built;
   }
   Expected<bool> written =
-      util::WriteFileIfChanged(options.image_stamp, *checksum + "\n");
+      util::WriteFileIfChanged(options.image_stamp, stamp_text);
   if (!written) return written.error();
   return Ok{};
 }
