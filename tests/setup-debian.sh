@@ -5,7 +5,8 @@
 set -eu
 
 packages="cmake ninja-build make g++ pkg-config libre2-dev libxxhash-dev
-  xxhash libgtest-dev libcli11-dev nlohmann-json3-dev python3 graphviz"
+  xxhash libgtest-dev libcli11-dev nlohmann-json3-dev python3 graphviz
+  busybox-static podman"
 
 missing=""
 for package in $packages; do

@@ -316,6 +316,7 @@ int Run(int argc, char** argv) {
   CheckOptions check;
   CLI::App* check_command = AddCheckCommand(&app, &engine, &check);
 
+  OneValuePerOccurrence(&app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {

@@ -57,13 +57,18 @@ void AddSharedOptions(CLI::App* command, SharedOptions* options) {
                       "NAME DIR: the context folder of the local image NAME");
   command->add_option("--image-build-arg", options->image_build_args,
                       "NAME:KEY=VALUE: a build argument of image NAME only");
-  // One value per occurrence, so that "--build-arg A=1 x.docker" cannot
-  // swallow the Dockerfiles that follow.
-  for (CLI::Option* option : command->get_options()) {
-    if (option->get_name().rfind("--", 0) == 0) option->allow_extra_args(false);
-  }
   command->add_flag("--debug-hash", options->debug_hash,
                     "Print every field that is hashed to standard error");
+}
+
+void OneValuePerOccurrence(CLI::App* app) {
+  for (CLI::App* command : app->get_subcommands({})) {
+    for (CLI::Option* option : command->get_options()) {
+      if (option->get_name().rfind("--", 0) == 0) {
+        option->allow_extra_args(false);
+      }
+    }
+  }
 }
 
 Expected<graph::Settings> MakeSettings(const SharedOptions& options) {

@@ -31,6 +31,11 @@ struct SharedOptions {
 
 void AddSharedOptions(CLI::App* command, SharedOptions* options);
 
+// Makes every repeatable option of `app`'s commands take one value per
+// occurrence, so that "--build-arg A=1 x.docker" cannot swallow the
+// Dockerfiles that follow.
+void OneValuePerOccurrence(CLI::App* app);
+
 Expected<graph::Settings> MakeSettings(const SharedOptions& options);
 
 }  // namespace qdi::cli
