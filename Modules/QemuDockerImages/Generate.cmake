@@ -8,6 +8,13 @@ include_guard(GLOBAL)
 # project does not exist yet, so a copy is built once, beside the build.
 function(_qdi_configure_helper out_var)
   if(QEMU_DOCKER_IMAGES_HELPER)
+    if(NOT EXISTS "${QEMU_DOCKER_IMAGES_HELPER}")
+      message(FATAL_ERROR
+        "QemuDockerImages: QEMU_DOCKER_IMAGES_HELPER is "
+        "'${QEMU_DOCKER_IMAGES_HELPER}', which does not exist; build or "
+        "install qemu-docker-images, or empty the option to find it "
+        "automatically")
+    endif()
     set(${out_var} "${QEMU_DOCKER_IMAGES_HELPER}" PARENT_SCOPE)
     return()
   endif()
@@ -179,8 +186,13 @@ function(_qdi_read_graph helper state settings_args)
     RESULT_VARIABLE result ERROR_VARIABLE errors)
   if(NOT result EQUAL 0)
     string(STRIP "${errors}" errors)
+    if(NOT errors)
+      set(errors "${helper}: ${result}")
+    endif()
     message(FATAL_ERROR "QemuDockerImages: reading the Dockerfiles failed:\n"
-      "${errors}")
+      "${errors}\n"
+      "The search folders are those given to QemuDockerImages_AddDirectory "
+      "and the folders of the Dockerfiles given to QemuDockerImages_Add.")
   endif()
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
     "${state}/edges.txt")
@@ -257,7 +269,6 @@ function(_qdi_add_image_target image helper helper_depends state
   get_property(tag GLOBAL PROPERTY _QDI_${image}_tag)
   get_property(engine_flags GLOBAL PROPERTY _QDI_${image}_engine_flags)
   _qdi_image_bases(${image} bases)
-  _qdi_image_settings_args(${image} own_args)
   set(dir "${state}/${image}")
   file(MAKE_DIRECTORY "${dir}")
   string(REPLACE ";" "," expected "${bases}")
@@ -265,17 +276,21 @@ function(_qdi_add_image_target image helper helper_depends state
     set(expected "-")
   endif()
 
-  # Ninja's "restat" sees that a step left the checksum as it was.  Make
-  # has none, so there a marker that moves at every run tells Make that the
-  # step is done, and the checksum's own time whether the content changed.
+  # Ninja's "restat" sees that a step left the checksum as it was, and runs
+  # nothing after it.  Make has none and writes no rule for a byproduct, so
+  # there a marker that moves at every run is what the image step depends
+  # on, and that step, finding the checksum it recorded, only moves its own
+  # stamp so that Make sees it done.
   if(CMAKE_GENERATOR MATCHES "Ninja")
     set(done "${dir}/checksum")
     set(marker_args "")
     set(byproducts "${dir}/flat.docker")
+    set(current_args "")
   else()
     set(done "${dir}/checked")
     set(marker_args --checked "${done}")
     set(byproducts "${dir}/checksum" "${dir}/flat.docker")
+    set(current_args --touch-when-current)
   endif()
   add_custom_command(OUTPUT "${done}"
     BYPRODUCTS ${byproducts}
@@ -283,7 +298,7 @@ function(_qdi_add_image_target image helper helper_depends state
       --stamp "${dir}/checksum" ${marker_args}
       --depfile "${dir}/deps.d" --depfile-target "${done}"
       "--expect-bases=${expected}"
-      ${settings_args} ${own_args}
+      ${settings_args}
     DEPENDS "${dockerfile}" "${state}/edges.txt" ${helper_depends}
     DEPFILE "${dir}/deps.d"
     COMMENT "Checking what image ${tag} is made of"
@@ -298,8 +313,8 @@ function(_qdi_add_image_target image helper helper_depends state
     COMMAND "${helper}" build "${dockerfile}" --stamp "${dir}/checksum"
       --image-stamp "${dir}/image" --tag "${tag}"
       "--tag-prefix=${QEMU_DOCKER_IMAGES_TAG_PREFIX}" ${engine_args}
-      ${build_flags} ${settings_args} ${own_args}
-    DEPENDS "${done}" "${dir}/checksum" "${state}/engine.txt" ${base_stamps}
+      ${build_flags} ${current_args} ${settings_args}
+    DEPENDS "${done}" "${state}/engine.txt" ${base_stamps}
       ${helper_depends}
     COMMENT "Making image ${tag} current"
     VERBATIM)

@@ -138,7 +138,7 @@ class Project:
         self.log = os.path.join(root, "engine", "calls.jsonl")
         os.makedirs(os.path.dirname(self.store))
 
-    # Files ------------------------------------------------------------------
+    # Files -------------------------------------------------------------------
 
     def create(self, dockerfiles, body):
         shutil.copytree(dockerfiles, self.images)
@@ -175,7 +175,7 @@ class Project:
                         edges.add((base, name[:-len(".docker")]))
         return edges
 
-    # The engine -----------------------------------------------------------
+    # The engine --------------------------------------------------------------
 
     def engine_args(self):
         return ["--state", self.store, "--log", self.log]
@@ -205,7 +205,7 @@ class Project:
                       "%s was built on an older %s than the store has now:"
                       "\n%s" % (tag, base, json.dumps(store, indent=1)))
 
-    # CMake and the build tool --------------------------------------------------
+    # CMake and the build tool ------------------------------------------------
 
     def configure(self, *definitions, build_dir=None):
         generator = {"ninja": "Ninja", "make": "Unix Makefiles"}
@@ -224,7 +224,7 @@ class Project:
 
     def build(self, target="docker-images", env=None, build_dir=None):
         command = [self.options.cmake, "--build", build_dir or self.build_dir,
-                   "--target", target, "-j2"]
+                   "--target", target, "-j%d" % self.options.jobs]
         start = len(self.read_calls())
         result = subprocess.run(command, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True,
@@ -240,10 +240,11 @@ class Project:
     def tool_command(self, target="docker-images"):
         """The build tool itself, so that a signal reaches its group."""
         tool = {"ninja": "ninja", "make": "make"}[self.generator]
-        return [shutil.which(tool), "-C", self.build_dir, "-j2", target]
+        return [shutil.which(tool), "-C", self.build_dir,
+                "-j%d" % self.options.jobs, target]
 
 
-# Assertions -------------------------------------------------------------------
+# Assertions ------------------------------------------------------------------
 
 
 def check_builds(run, expected, edges, what):
@@ -281,12 +282,21 @@ def change_base_instruction(project):
                  "ADD rootfs.txt /\nENV BASE_EDITED 1")
 
 
-# Cases: edits -----------------------------------------------------------------
+# Cases: edits ----------------------------------------------------------------
 
 
 def case_nothing(project):
     run = project.build_ok()
     check_equal(run.calls, [], "engine calls of a build with no change")
+
+
+def case_reconfigure(project):
+    """Running CMake again with nothing changed regenerates the build
+    files, which must not make the next build ask the engine anything."""
+    project.configure()
+    run = project.build_ok()
+    check_equal(run.calls, [], "engine calls of a build after a re-run of "
+                "CMake with no change")
 
 
 def case_touch(project):
@@ -332,7 +342,7 @@ def case_build_arg(project):
           "argimg's build has no --build-arg VERSION=2: %s" % call)
 
 
-# Cases: the graph changes -------------------------------------------------------
+# Cases: the graph changes ----------------------------------------------------
 
 
 def case_from_change(project):
@@ -370,6 +380,19 @@ def case_from_change(project):
 
 def case_new_dockerfile(project):
     project.write("new.docker", "FROM qemu/other\nENV NEW new\n")
+    if project.generator == "make":
+        # Make reads its build files before anything runs, and the old ones
+        # have no docker-new; any build reads the FROM lines again (nothing
+        # is built), and the next one re-runs CMake and knows docker-new.
+        unknown = project.build(target="docker-new")
+        check(unknown.code != 0, "Make knew docker-new before any build")
+        check_no_builds(project.build_ok(), "the build that sees new.docker")
+        run = project.build_ok()
+        check_builds(run, {"new"}, set(), "the build that re-runs CMake")
+        check_no_builds(project.build_ok(target="docker-new"),
+                        "docker-new once Make knows it")
+        project.check_store_consistent()
+        return
     run = project.build_ok(target="docker-new")
     check_builds(run, {"new"}, set(), "building docker-new right after "
                  "new.docker appeared")
@@ -377,7 +400,7 @@ def case_new_dockerfile(project):
     project.check_store_consistent()
 
 
-# Cases: failures and interruptions --------------------------------------------
+# Cases: failures and interruptions -------------------------------------------
 
 
 def case_engine_fails(project):
@@ -471,7 +494,7 @@ def case_interrupt_sigkill(project):
     check_interrupted(project, signal.SIGKILL)
 
 
-# Cases: the engine's store and the build folder disagree -----------------------
+# Cases: the engine's store and the build folder disagree ---------------------
 
 
 def case_fresh_build_dir(project):
@@ -504,7 +527,7 @@ def case_rmi_check(project):
     check_equal(run.builds(), ["mid"], "builds after rmi and check")
 
 
-# Cases: the QEMU corpus ----------------------------------------------------------
+# Cases: the QEMU corpus ------------------------------------------------------
 
 
 def case_corpus_2020_instruction(options, root, generator):
@@ -531,7 +554,7 @@ def case_corpus_2020_instruction(options, root, generator):
     project.check_store_consistent()
 
 
-# Case table and main --------------------------------------------------------------
+# Case table and main ---------------------------------------------------------
 
 
 def fixture_case(function):
@@ -560,6 +583,8 @@ def parse_arguments():
                         default=os.path.join(HERE, "fake-engine"))
     parser.add_argument("--corpus", help="the folder of qemu-20XX snapshots")
     parser.add_argument("--cmake", default=shutil.which("cmake"))
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="parallel jobs of every build (default: 2)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary folder and print its path")
     parser.add_argument("--list", action="store_true",

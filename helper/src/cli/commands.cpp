@@ -53,20 +53,6 @@ Status WriteOrPrint(const std::string& path, const std::string& content) {
   return Ok{};
 }
 
-// Make has no "restat": a stamp left unchanged stays older than the edited
-// Dockerfile, so the check would run at every build.  A marker whose time
-// always moves lets Make see that the check is done, while the stamp's time
-// still says whether the content changed.
-Status TouchFile(const std::string& path, const std::string& content) {
-  Expected<bool> written = util::WriteFileIfChanged(path, content);
-  if (!written) return written.error();
-  if (!*written && utimensat(AT_FDCWD, path.c_str(), nullptr, 0) != 0) {
-    return Error{"cannot update the time of '" + path +
-                 "': " + std::strerror(errno) + "; check the build folder"};
-  }
-  return Ok{};
-}
-
 // Writes the outputs of `flatten`, the stamp last: a stamp on disk means
 // that everything it stands for was written.
 Status WriteFlattenOutputs(const FlattenOptions& options,
@@ -95,7 +81,13 @@ Status WriteFlattenOutputs(const FlattenOptions& options,
     if (!status) return status;
   }
   if (options.checked.empty()) return Ok{};
-  return TouchFile(options.checked, evaluation.checksum + "\n");
+  // Make has no "restat": a stamp left unchanged stays older than the
+  // edited Dockerfile, so the check would run at every build.  A marker
+  // whose time always moves tells Make that the check is done.
+  Expected<bool> written =
+      util::WriteFileIfChanged(options.checked, evaluation.checksum + "\n");
+  if (!written) return written.error();
+  return *written ? Ok{} : util::TouchFile(options.checked);
 }
 
 // With Make, a changed FROM line is seen by the build files only at the

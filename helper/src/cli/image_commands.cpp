@@ -138,6 +138,9 @@ CLI::App* AddBuildCommand(CLI::App* app, SharedOptions* shared,
                     "Build without the engine's cache");
   command->add_flag("-v,--verbose", options->verbose,
                     "Say why the image is built and show the engine's output");
+  command->add_flag("--touch-when-current", options->touch_when_current,
+                    "Update the image stamp's time even when nothing "
+                    "changed, for build tools without restat (Make)");
   AddEngineOptions(command, engine);
   AddSharedOptions(command, shared);
   return command;
@@ -184,7 +187,8 @@ Status RunBuild(const SharedOptions& shared,
       std::cerr << "qemu-docker-images: " << tag << ": unchanged since it "
                 << "was last made current (checksum " << *checksum << ")\n";
     }
-    return Ok{};
+    if (!options.touch_when_current) return Ok{};
+    return util::TouchFile(options.image_stamp);
   }
   // Without its stamp an interrupted or failed build is tried again.
   if (Status removed = RemoveStamp(options.image_stamp); !removed) {

@@ -29,6 +29,7 @@ struct BuildOptions {
   std::vector<std::string> build_flags;
   bool no_cache = false;
   bool verbose = false;
+  bool touch_when_current = false;
 };
 
 struct CheckOptions {

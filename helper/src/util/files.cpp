@@ -7,6 +7,7 @@
 #include <random>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace qdi::util {
@@ -274,6 +275,15 @@ Expected<bool> WriteDepfile(const std::string& depfile, std::string_view target,
   }
   if (!status) return ErrorAt(depfile, 0, status.error().message);
   return WriteFileIfChanged(depfile, FormatDepfile(target, inputs));
+}
+
+Status TouchFile(const std::string& path) {
+  if (utimensat(AT_FDCWD, path.c_str(), nullptr, 0) != 0) {
+    return ErrorAt(path, 0,
+                   std::string("cannot update its time: ") +
+                       std::strerror(errno) + "; check the build folder");
+  }
+  return Ok{};
 }
 
 }  // namespace qdi::util

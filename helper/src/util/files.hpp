@@ -51,4 +51,8 @@ std::string FormatDepfile(std::string_view target,
 Expected<bool> WriteDepfile(const std::string& depfile, std::string_view target,
                             const std::vector<std::string>& inputs);
 
+// Sets the file's modification time to now, for build tools that compare
+// times and have no "restat" (Make).
+Status TouchFile(const std::string& path);
+
 }  // namespace qdi::util
