@@ -27,6 +27,7 @@ import signal
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 
 SKIP = 77
@@ -85,12 +86,19 @@ class Engine:
         self.work = work
         self.args = []
         self.build_flags = []
+        self.runroots = []
         if name == "podman":
-            self.args = ["--root", os.path.join(work, "store"),
-                         "--runroot", os.path.join(work, "run"),
-                         "--storage-driver", "vfs"]
+            self.args = self.podman_store("store")
             self.build_flags = ["--isolation=chroot"]
         self.prefix = "qdi-e2e-%d/" % os.getpid()
+
+    def podman_store(self, name):
+        """Options for a private Podman store.  Podman refuses a runroot
+        path longer than 50 characters, so that one lives in /tmp."""
+        runroot = tempfile.mkdtemp(prefix="qdi-run-")
+        self.runroots.append(runroot)
+        return ["--root", os.path.join(self.work, name),
+                "--runroot", runroot, "--storage-driver", "vfs"]
 
     def command(self, *argv):
         return [self.name] + self.args + list(argv)
@@ -114,6 +122,8 @@ class Engine:
         return {image: self.image_id(image) for image in IMAGES}
 
     def cleanup(self):
+        for runroot in self.runroots:
+            shutil.rmtree(runroot, ignore_errors=True)
         if self.name == "docker":
             tags = [self.tag(image) for image in IMAGES]
             run(["docker", "rmi", "-f"] + tags + ["qdi-e2e-flat-%d" %
@@ -295,16 +305,24 @@ def case_rmi_check(args, engine):
     """An image removed from the engine is rebuilt after the check target,
     and only that one."""
     project = built_project(args, engine)
-    before = engine.ids()
+    project.configure("-DQEMU_DOCKER_IMAGES_VERBOSE=ON")
     result = run(engine.command("rmi", engine.tag("cross1")))
     check(result.returncode == 0, "rmi failed:\n" + result.stdout)
+    check(engine.image_id("cross1") is None, "rmi left cross1")
     project.build("docker-images-check")
     check(not os.path.exists(project.image_stamp("cross1")),
           "the check target kept cross1's stamp")
-    project.build()
-    after = engine.ids()
-    check(changed(before, after) == {"cross1"},
-          "rebuilt: %s" % sorted(changed(before, after)))
+    # Image IDs cannot tell: an engine whose cache still holds the layers
+    # (other tests built the same steps) gives the same ID again.  The
+    # verbose lines say which images were built.
+    output = project.build().stdout
+    built = sorted(line.split(": ")[1][len(engine.prefix):]
+                   for line in output.splitlines()
+                   if line.startswith("qemu-docker-images: ")
+                   and line.endswith(": building"))
+    check(built == ["cross1"], "built: %s\n%s" % (built, output))
+    check(engine.label("cross1") == project.checksum_of("cross1"),
+          "cross1 is not current")
 
 
 def case_run_fails(args, engine):
@@ -324,7 +342,10 @@ def case_run_fails(args, engine):
 
 def interrupt(args, engine, sig):
     project = built_project(args, engine)
-    edit(project, "cross1", "RUN echo cross1", "RUN sleep 4\nRUN echo cross1")
+    # A step no cache has seen, or Docker's cache would skip the sleep.
+    edit(project, "cross1", "RUN echo cross1",
+         "RUN sleep 4 && echo %d %f\nRUN echo cross1" % (os.getpid(),
+                                                       time.time()))
     process = subprocess.Popen(
         [args.cmake, "--build", project.build_dir, "--target",
          "docker-cross1"], stdout=subprocess.DEVNULL,
@@ -396,9 +417,7 @@ def case_flattened_equals_layered(args, engine):
     store_args = engine.args
     if engine.name == "podman":
         # A second store that has never seen the local bases.
-        store_args = ["--root", os.path.join(engine.work, "store2"),
-                      "--runroot", os.path.join(engine.work, "run2"),
-                      "--storage-driver", "vfs"]
+        store_args = engine.podman_store("store2")
     else:
         for image in ["base", "mid"]:
             run(engine.command("rmi", engine.tag(image)))
