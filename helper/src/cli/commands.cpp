@@ -115,6 +115,14 @@ Status CheckBases(const graph::Image& image, const std::string& expected) {
 }
 
 Status RunFlatten(const SharedOptions& shared, const FlattenOptions& options) {
+  bool has_target = !options.depfile_target.empty() ||
+                    !options.output.empty() || !options.stamp.empty();
+  if (!options.depfile.empty() && !has_target) {
+    return Error{
+        "--depfile needs a file to name as its target; give -o, "
+        "--stamp or --depfile-target",
+        true};
+  }
   Expected<graph::Settings> settings = MakeSettings(shared);
   if (!settings) return settings.error();
   graph::Graph graph(std::move(settings.value()));

@@ -55,7 +55,9 @@ Status WalkFolder(const fs::path& dir, const std::string& prefix,
   for (; !error && it != fs::recursive_directory_iterator();
        it.increment(error)) {
     if (it->is_directory(error) && !it->is_symlink(error)) continue;
-    std::string relative = fs::relative(it->path(), dir, error).string();
+    // Lexically: fs::relative resolves symlinks, which names a link to a
+    // file elsewhere "../file" and a link in a loop "".
+    std::string relative = it->path().lexically_relative(dir).string();
     out->push_back({prefix.empty() ? relative : prefix + "/" + relative,
                     it->path().string(), false});
   }
@@ -198,7 +200,8 @@ Expected<std::vector<ContextFile>> Context::ResolveFolder(
   if (glob(pattern.c_str(), GLOB_NOSORT, nullptr, &matches) == 0) {
     for (size_t i = 0; i < matches.gl_pathc; ++i) {
       fs::path path(matches.gl_pathv[i]);
-      std::string relative = fs::relative(path, root).generic_string();
+      std::string relative =
+          path.lexically_normal().lexically_relative(root).generic_string();
       if (Status status = AddPath(path, relative, &files); !status) {
         globfree(&matches);
         return status.error();

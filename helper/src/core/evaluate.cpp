@@ -29,6 +29,15 @@ Status HashFile(const graph::Image& image, const ContextFile& file,
   struct stat info {};
   int result = file.follow ? stat(file.path.c_str(), &info)
                            : lstat(file.path.c_str(), &info);
+  if (result != 0 && errno == ENOENT && lstat(file.path.c_str(), &info) == 0) {
+    // Docker follows a symlink named as a COPY source, so one that points
+    // nowhere fails the build; "No such file" alone would puzzle the user.
+    std::error_code error;
+    return ErrorAt(image.path, file.line,
+                   "copied file " + file.path + " is a symlink to '" +
+                       fs::read_symlink(file.path, error).string() +
+                       "', which does not exist; fix or remove the symlink");
+  }
   if (result != 0) {
     return ErrorAt(image.path, file.line,
                    "copied file " + file.path +

@@ -67,12 +67,15 @@ ReadOptions Graph::ReadOptionsOf(const std::string& name) const {
   return options;
 }
 
-Expected<const Image*> Graph::Load(const std::string& name,
-                                   const std::string& path,
-                                   const Image* requester) {
-  if (auto found = images_.find(name); found != images_.end()) {
-    return found->second.get();
-  }
+namespace {
+
+// Reads and analyzes one Dockerfile.  Load recurses once per level of a
+// chain, so this stays out of its frame: the parsed values then sit on the
+// stack once, not once per level, and a chain 1,000 images deep loads
+// within a 1 MB stack (about 0.5 KB per level remains).
+[[gnu::noinline]] Expected<std::unique_ptr<Image>> ReadImage(
+    const Graph& graph, const std::string& name, const std::string& path,
+    const Image* requester) {
   Expected<std::string> text = util::ReadFile(path);
   if (!text && requester != nullptr) {
     return ErrorAt(requester->path, requester->local_base_lines.at(name),
@@ -82,16 +85,29 @@ Expected<const Image*> Graph::Load(const std::string& name,
   Expected<dockerfile::Dockerfile> file = dockerfile::Parse(*text, path);
   if (!file) return file.error();
   Expected<Image> image =
-      AnalyzeImage(std::move(file.value()), name, ReadOptionsOf(name));
+      AnalyzeImage(std::move(file.value()), name, graph.ReadOptionsOf(name));
+  if (!image) return image.error();
+  return std::make_unique<Image>(std::move(image.value()));
+}
+
+}  // namespace
+
+Expected<const Image*> Graph::Load(const std::string& name,
+                                   const std::string& path,
+                                   const Image* requester) {
+  if (auto found = images_.find(name); found != images_.end()) {
+    return found->second.get();
+  }
+  Expected<std::unique_ptr<Image>> image =
+      ReadImage(*this, name, path, requester);
   if (!image) return image.error();
 
   visiting_.push_back(name);
-  Status bases = LoadBases(*image);
+  Status bases = LoadBases(**image);
   visiting_.pop_back();
   if (!bases) return bases.error();
-  auto stored = std::make_unique<Image>(std::move(image.value()));
-  const Image* result = stored.get();
-  images_.emplace(name, std::move(stored));
+  const Image* result = image->get();
+  images_.emplace(name, std::move(image.value()));
   return result;
 }
 
