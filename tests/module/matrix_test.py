@@ -554,6 +554,69 @@ def case_corpus_2020_instruction(options, root, generator):
     project.check_store_consistent()
 
 
+# Cases: concurrency and hostile values ---------------------------------------
+
+
+def case_concurrent_builds(project):
+    """Two builds of one build folder at once take turns image by image:
+    each image is built once, and both builds succeed."""
+    change_base_instruction(project)
+    start = len(project.read_calls())
+    env = clean_environment({"QDI_FAKE_ENGINE_SLEEP": "1"})
+    processes = [subprocess.Popen(
+        [project.options.cmake, "--build", project.build_dir, "--target",
+         "docker-images", "-j%d" % project.options.jobs],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        for _ in range(2)]
+    outputs = [process.communicate(timeout=TIMEOUT)[0]
+               for process in processes]
+    for process, output in zip(processes, outputs):
+        check(process.returncode == 0, "a concurrent build failed:\n" +
+              output)
+    tags = built_tags(project.read_calls()[start:])
+    check(sorted(tags) == sorted(CHAIN),
+          "concurrent builds built %s, expected each of %s once"
+          % (tags, sorted(CHAIN)))
+    project.check_store_consistent()
+
+
+HOSTILE = "1 $(touch pwned) `touch pwned` \"q\" 'r' \\ $HOME"
+
+
+def case_verbatim_args(project):
+    """A build argument with shell syntax reaches the engine unchanged, and
+    no shell runs it."""
+    project.configure("-DQEMU_DOCKER_IMAGES_TEST_VERSION=" + HOSTILE)
+    run = project.build_ok()
+    check_equal(run.builds(), ["argimg"], "builds after the change")
+    build = [call for call in run.calls if call[:1] == ["build"]][0]
+    check("VERSION=" + HOSTILE in build,
+          "the engine got %s, not the value %r" % (build, HOSTILE))
+    for folder in [project.build_dir, project.src, os.getcwd()]:
+        check(not os.path.exists(os.path.join(folder, "pwned")),
+              "a shell ran the value in " + folder)
+
+
+def case_verbatim_semicolon(project):
+    """CMake lists cannot hold ';', so the helper is given one directly."""
+    state = os.path.join(project.build_dir, "qemu-docker-images", "argimg")
+    argv = [project.options.helper, "build",
+            project.image_file("argimg.docker"),
+            "--stamp", os.path.join(state, "checksum"),
+            "--image-stamp", os.path.join(state, "semicolon-image"),
+            "--tag", "qemu/semicolon", "--build-arg=VERSION=a;b c",
+            "--engine=" + project.options.fake_engine]
+    argv += ["--engine-arg=" + arg for arg in project.engine_args()]
+    start = len(project.read_calls())
+    result = subprocess.run(argv, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    check(result.returncode == 0, "the helper failed:\n" + result.stdout)
+    build = [call for call in project.read_calls()[start:]
+             if call[:1] == ["build"]]
+    check(build and "VERSION=a;b c" in build[0],
+          "the engine got %s" % build)
+
+
 # Case table and main ---------------------------------------------------------
 
 

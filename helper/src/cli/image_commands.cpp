@@ -178,6 +178,11 @@ Status RunBuild(const SharedOptions& shared,
   std::string tag =
       options.tag.empty() ? options.tag_prefix + (*image)->name : options.tag;
 
+  // Two builds of one build folder at once (two terminals, or an IDE and
+  // a terminal) take turns here: the second finds the image current.
+  Expected<util::FileLock> lock = util::LockFile(options.image_stamp + ".lock");
+  if (!lock) return lock.error();
+
   // The build tool runs this step whenever the Dockerfiles were looked at;
   // when nothing the image is made of changed, the engine is not asked.
   std::string stamp_text = ImageStampText(*checksum, engine);

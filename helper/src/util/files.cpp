@@ -7,6 +7,7 @@
 #include <random>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -275,6 +276,28 @@ Expected<bool> WriteDepfile(const std::string& depfile, std::string_view target,
   }
   if (!status) return ErrorAt(depfile, 0, status.error().message);
   return WriteFileIfChanged(depfile, FormatDepfile(target, inputs));
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) close(fd_);
+}
+
+Expected<FileLock> LockFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return ErrorAt(path, 0,
+                   std::string("cannot be opened for locking: ") +
+                       std::strerror(errno) + "; check the build folder");
+  }
+  while (flock(fd, LOCK_EX) != 0) {
+    if (errno == EINTR) continue;
+    int error = errno;
+    close(fd);
+    return ErrorAt(path, 0,
+                   std::string("cannot be locked: ") + std::strerror(error) +
+                       "; check the build folder");
+  }
+  return FileLock(fd);
 }
 
 Status TouchFile(const std::string& path) {

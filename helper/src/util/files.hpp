@@ -51,6 +51,24 @@ std::string FormatDepfile(std::string_view target,
 Expected<bool> WriteDepfile(const std::string& depfile, std::string_view target,
                             const std::vector<std::string>& inputs);
 
+// An exclusive lock on a file, held until the object is destroyed or the
+// process ends, however it ends.
+class FileLock {
+ public:
+  explicit FileLock(int fd) : fd_(fd) {}
+  FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  FileLock& operator=(FileLock&&) = delete;
+  ~FileLock();
+
+ private:
+  int fd_;
+};
+
+// Waits for the lock on `path`, creating the file if needed.
+Expected<FileLock> LockFile(const std::string& path);
+
 // Sets the file's modification time to now, for build tools that compare
 // times and have no "restat" (Make).
 Status TouchFile(const std::string& path);
