@@ -532,6 +532,40 @@ def case_depfile_escapes_for_make(folder):
                 "make -n after touching %r" % weird)
 
 
+def case_sigkill_while_writing(folder):
+    """A helper killed at any moment leaves each output either as it was
+    or complete, never half-written."""
+    import random
+    import signal
+    import time
+    lines = "".join("RUN echo %d with some text to make it longer\n" % i
+                    for i in range(200000))
+    folder.write("big.docker", "FROM scratch\n" + lines)
+    args = ["flatten", "big.docker", "-o", "out.docker", "--stamp",
+            "stamp", "--depfile", "deps.d"]
+    folder.run_ok(*args)
+    old = {name: folder.read(name) for name in ["out.docker", "stamp"]}
+    folder.write("big.docker", "FROM scratch\n" + lines + "RUN new\n")
+    new_out = folder.run_ok("flatten", "big.docker")
+    kills = 0
+    for attempt in range(20):
+        for name, data in old.items():
+            folder.write(name, data)
+        process = subprocess.Popen([folder.helper] + args, cwd=folder.root)
+        time.sleep(random.uniform(0.0, 0.6))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        kills += process.returncode == -signal.SIGKILL
+        out = folder.read("out.docker")
+        check(out in (old["out.docker"], new_out.encode()),
+              "attempt %d: out.docker is neither old nor new (%d bytes)"
+              % (attempt, len(out)))
+        stamp = folder.read("stamp")
+        check(len(stamp) == 33 and stamp.endswith(b"\n"),
+              "attempt %d: the stamp is damaged: %r" % (attempt, stamp))
+    check(kills > 0, "the helper was never killed while running")
+
+
 CASES = {
     name[len("case_"):].replace("_", "-"): function
     for name, function in sorted(globals().items())

@@ -481,7 +481,14 @@ def check_interrupted(project, sig):
     check(not os.path.exists(project.image_stamp("base")),
           "base's image stamp exists after its build was interrupted")
     run = project.build_ok()
-    check_builds(run, CHAIN, project.local_edges(),
+    expected = CHAIN
+    if sig == signal.SIGKILL and "base" not in run.builds():
+        # Ninja starts each step in a process group of its own, so a
+        # SIGKILL to the build tool's group leaves base's step running;
+        # the next build waits for its lock and finds base current rather
+        # than building it a second time.
+        expected = CHAIN - {"base"}
+    check_builds(run, expected, project.local_edges(),
                  "the build after the interruption")
     project.check_store_consistent()
 
