@@ -235,16 +235,29 @@ endfunction()
 
 # At build time the same scan keeps the edges file current.  With Ninja it
 # runs before anything else, since CMake's re-run depends on its output.
+# Make has no "restat", so there a marker that moves at every run is the
+# step's output, or the scan would run in every build.
 function(_qdi_add_scan_target helper helper_depends state settings_args)
-  add_custom_command(OUTPUT "${state}/edges.txt"
+  if(CMAKE_GENERATOR MATCHES "Ninja")
+    set(scanned "${state}/edges.txt")
+    set(marker_args "")
+    set(byproducts "")
+  else()
+    set(scanned "${state}/scanned")
+    set(marker_args --checked "${scanned}")
+    set(byproducts "${state}/edges.txt")
+  endif()
+  add_custom_command(OUTPUT "${scanned}"
+    BYPRODUCTS ${byproducts}
     COMMAND "${helper}" graph --bases-only --format edges
-      -o "${state}/edges.txt" --depfile "${state}/edges.d"
+      -o "${state}/edges.txt" ${marker_args} --depfile "${state}/edges.d"
       ${settings_args}
     DEPENDS ${helper_depends}
     DEPFILE "${state}/edges.d"
     COMMENT "Reading the FROM lines of the Dockerfiles"
     VERBATIM)
-  add_custom_target(docker-images-scan DEPENDS "${state}/edges.txt")
+  add_custom_target(docker-images-scan DEPENDS "${scanned}")
+  set_property(GLOBAL PROPERTY _QDI_SCANNED "${scanned}")
 endfunction()
 
 function(_qdi_image_bases image out_var)
@@ -269,6 +282,7 @@ function(_qdi_add_image_target image helper helper_depends state
   get_property(tag GLOBAL PROPERTY _QDI_${image}_tag)
   get_property(engine_flags GLOBAL PROPERTY _QDI_${image}_engine_flags)
   _qdi_image_bases(${image} bases)
+  get_property(scanned GLOBAL PROPERTY _QDI_SCANNED)
   set(dir "${state}/${image}")
   file(MAKE_DIRECTORY "${dir}")
   string(REPLACE ";" "," expected "${bases}")
@@ -299,7 +313,7 @@ function(_qdi_add_image_target image helper helper_depends state
       --depfile "${dir}/deps.d" --depfile-target "${done}"
       "--expect-bases=${expected}"
       ${settings_args}
-    DEPENDS "${dockerfile}" "${state}/edges.txt" ${helper_depends}
+    DEPENDS "${dockerfile}" "${scanned}" ${helper_depends}
     DEPFILE "${dir}/deps.d"
     COMMENT "Checking what image ${tag} is made of"
     VERBATIM)

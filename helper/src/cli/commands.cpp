@@ -53,6 +53,15 @@ Status WriteOrPrint(const std::string& path, const std::string& content) {
   return Ok{};
 }
 
+// Make has no "restat": an output left unchanged stays older than the
+// edited Dockerfile, so its step would run at every build.  A marker whose
+// time always moves tells Make that the step is done.
+Status WriteMarker(const std::string& path, const std::string& content) {
+  Expected<bool> written = util::WriteFileIfChanged(path, content);
+  if (!written) return written.error();
+  return *written ? Ok{} : util::TouchFile(path);
+}
+
 // Writes the outputs of `flatten`, the stamp last: a stamp on disk means
 // that everything it stands for was written.
 Status WriteFlattenOutputs(const FlattenOptions& options,
@@ -81,13 +90,7 @@ Status WriteFlattenOutputs(const FlattenOptions& options,
     if (!status) return status;
   }
   if (options.checked.empty()) return Ok{};
-  // Make has no "restat": a stamp left unchanged stays older than the
-  // edited Dockerfile, so the check would run at every build.  A marker
-  // whose time always moves tells Make that the check is done.
-  Expected<bool> written =
-      util::WriteFileIfChanged(options.checked, evaluation.checksum + "\n");
-  if (!written) return written.error();
-  return *written ? Ok{} : util::TouchFile(options.checked);
+  return WriteMarker(options.checked, evaluation.checksum + "\n");
 }
 
 // With Make, a changed FROM line is seen by the build files only at the
@@ -183,6 +186,7 @@ struct GraphOptions {
   std::string output;
   std::string edges_out;
   std::string depfile;
+  std::string checked;
   bool bases_only = false;
 };
 
@@ -224,8 +228,9 @@ Status RunGraph(SharedOptions shared, const GraphOptions& options) {
                      : options.format == "edges" ? GraphEdges(*entries)
                                                  : GraphJson(*entries);
   if (!options.depfile.empty()) {
-    std::string target =
-        options.edges_out.empty() ? options.output : options.edges_out;
+    std::string target = !options.checked.empty()    ? options.checked
+                         : options.edges_out.empty() ? options.output
+                                                     : options.edges_out;
     Expected<bool> written = util::WriteDepfile(
         options.depfile, target, GraphInputs(shared.search_dirs, files));
     if (!written) return written.error();
@@ -235,7 +240,11 @@ Status RunGraph(SharedOptions shared, const GraphOptions& options) {
         util::WriteFileIfChanged(options.edges_out, GraphEdges(*entries));
     if (!written) return written.error();
   }
-  return WriteOrPrint(options.output, text);
+  if (Status status = WriteOrPrint(options.output, text); !status) {
+    return status;
+  }
+  if (options.checked.empty()) return Ok{};
+  return WriteMarker(options.checked, "");
 }
 
 int Report(const Status& status) {
@@ -306,6 +315,8 @@ int Run(int argc, char** argv) {
                             "changes only when images or bases change");
   graph_command->add_option("--depfile", graph.depfile,
                             "Write a depfile for --edges-out (else -o)");
+  graph_command->add_option("--checked", graph.checked,
+                            "A marker rewritten at every successful run");
   graph_command->add_flag("--bases-only", graph.bases_only,
                           "Do not resolve the context files");
   AddSharedOptions(graph_command, &shared);
