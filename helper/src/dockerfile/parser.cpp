@@ -230,7 +230,11 @@ std::string Parser::JoinContinuation(int* end_line) {
 std::string Parser::SourceOf(int first, int last) const {
   std::string source;
   for (int line = first; line <= last; ++line) {
-    source.append(lines_[static_cast<size_t>(line - 1)]);
+    std::string_view text = lines_[static_cast<size_t>(line - 1)];
+    source.append(text);
+    // A line that still ends in '\r' had one more, taken as part of a CRLF
+    // ending; put it back, so that the source parses to the same line.
+    if (!text.empty() && text.back() == '\r') source.push_back('\r');
     source.push_back('\n');
   }
   return source;

@@ -34,7 +34,8 @@ struct Instruction {
   std::vector<Heredoc> heredocs;
   // ONBUILD holds the instruction it registers; empty for everything else.
   std::vector<Instruction> trigger;
-  // The source lines line..end_line, with '\n' endings and no '\r'.
+  // The source lines line..end_line, with '\n' endings; a CRLF ending's
+  // '\r' is dropped, and put back where the line still ended in '\r'.
   std::string source;
 };
 
