@@ -350,6 +350,63 @@ def case_wide_folder(folder):
                                                      kilobytes >> 10))
 
 
+# Cases: the output folder -------------------------------------------------
+
+class SmallFileSystem:
+    """A tmpfs of `kilobytes` mounted on the output folder; read-only once
+    `freeze` is called.  Needs root; otherwise the case is skipped."""
+
+    def __init__(self, folder, kilobytes):
+        self.path = folder.path("out")
+        self.kilobytes = kilobytes
+
+    def __enter__(self):
+        mount = shutil.which("mount")
+        result = subprocess.run(
+            [mount or "mount", "-t", "tmpfs", "-o",
+             "size=%dk" % self.kilobytes, "qdi-badinput", self.path],
+            capture_output=True, text=True) if mount else None
+        if result is None or result.returncode != 0:
+            raise Skipped("cannot mount a tmpfs here: %s" % (
+                result.stderr.strip() if result else "no mount command"))
+        return self
+
+    def freeze(self):
+        subprocess.run(["mount", "-o", "remount,ro", self.path], check=True)
+
+    def __exit__(self, *exc):
+        subprocess.run(["umount", self.path], check=True)
+
+
+def write_big_top(folder, kilobytes):
+    line = "RUN echo " + "z" * 90 + "\n"
+    folder.write("top.docker",
+                 "FROM debian\n" + line * (kilobytes * 1024 // len(line)))
+
+
+def case_full_disk(folder):
+    # The depfile fits, the flattened file does not: neither replaces the
+    # old one, and no temporary file is left behind.
+    write_big_top(folder, 512)
+    with SmallFileSystem(folder, 128):
+        check_error(folder, {}, "out/flat.docker: cannot be written: No"
+                    " space left on device; free some space or choose"
+                    " another output folder")
+
+
+def case_read_only_folder(folder):
+    with SmallFileSystem(folder, 1024) as small:
+        folder.write("top.docker", "FROM debian\nRUN true\n")
+        before = prepare_outputs(folder)
+        small.freeze()
+        code, out, err = folder.run(*FLATTEN)
+        check_equal((code, out), (1, ""), "exit status and standard output")
+        check_equal(err, PREFIX + "out/image.d: cannot be written: Read-only"
+                    " file system; check that its folder is writable\n",
+                    "stderr")
+        check_untouched(folder, before)
+
+
 # Cases: copied files ------------------------------------------------------
 
 COPY_TOP = "FROM debian\nRUN true\nCOPY %s /dst/\n"

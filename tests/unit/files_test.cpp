@@ -183,6 +183,40 @@ TEST_F(FilesTest, FailedRenameRemovesTemporary) {
   EXPECT_EQ(Entries(), std::vector<std::string>{"d"});
 }
 
+TEST_F(FilesTest, StagedWritesChangeNothingWhenOneFails) {
+  Put("a", "old a");
+  Put("c", "old c");
+  SetMtime(Path("a"), kOldTime);
+  {
+    StagedWrites writes;
+    ASSERT_TRUE(writes.Stage(Path("a"), "new a"));
+    Status failed = writes.Stage(Path("missing/b"), "new b");
+    ASSERT_FALSE(failed);
+    EXPECT_TRUE(StartsWith(failed.error().message,
+                           Path("missing/b") + ": cannot be written: "))
+        << failed.error().message;
+  }
+  EXPECT_EQ(Get("a"), "old a");
+  EXPECT_EQ(Get("c"), "old c");
+  EXPECT_EQ(Entries(), (std::vector<std::string>{"a", "c"}));
+}
+
+TEST_F(FilesTest, StagedWritesReplaceOnlyChangedFiles) {
+  Put("same", "kept");
+  SetMtime(Path("same"), kOldTime);
+  StagedWrites writes;
+  ASSERT_TRUE(writes.Stage(Path("same"), "kept"));
+  ASSERT_TRUE(writes.Stage(Path("new"), "written"));
+  Expected<size_t> committed = writes.Commit();
+  ASSERT_TRUE(committed);
+  EXPECT_EQ(*committed, 1u);
+  EXPECT_EQ(Get("new"), "written");
+  struct stat info {};
+  ASSERT_EQ(stat(Path("same").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mtime, kOldTime);
+  EXPECT_EQ(Entries(), (std::vector<std::string>{"new", "same"}));
+}
+
 // --- Depfiles
 
 TEST(EscapeDepfilePathTest, EscapesWhatBothToolsNeed) {

@@ -53,6 +53,14 @@ Status WriteOrPrint(const std::string& path, const std::string& content) {
   return Ok{};
 }
 
+// The depfile's target: the file the build tool asked for, which is the
+// marker, else the stamp, else the flattened file.
+std::string DepfileTarget(const FlattenOptions& options) {
+  if (!options.depfile_target.empty()) return options.depfile_target;
+  if (!options.checked.empty()) return options.checked;
+  return options.stamp.empty() ? options.output : options.stamp;
+}
+
 // Make has no "restat": an output left unchanged stays older than the
 // edited Dockerfile, so its step would run at every build.  A marker whose
 // time always moves tells Make that the step is done.
@@ -62,33 +70,37 @@ Status WriteMarker(const std::string& path, const std::string& content) {
   return *written ? Ok{} : util::TouchFile(path);
 }
 
-// Writes the outputs of `flatten`, the stamp last: a stamp on disk means
-// that everything it stands for was written.
+// Writes the outputs of `flatten`: all of them or, when one cannot be
+// written, none.  The stamp is renamed into place last, so a stamp on disk
+// means that everything it stands for was written.
 Status WriteFlattenOutputs(const FlattenOptions& options,
                            const core::Evaluation& evaluation) {
+  util::StagedWrites writes;
   if (!options.depfile.empty()) {
-    std::string target = options.depfile_target;
-    if (target.empty())
-      target = !options.checked.empty() ? options.checked
-               : options.stamp.empty()  ? options.output
-                                        : options.stamp;
-    Expected<bool> written =
-        util::WriteDepfile(options.depfile, target, evaluation.inputs);
-    if (!written) return written.error();
+    Status staged = util::StageDepfile(
+        writes, options.depfile, DepfileTarget(options), evaluation.inputs);
+    if (!staged) return staged;
   }
-  if (!options.output.empty() || options.stamp.empty()) {
-    Status status = WriteOrPrint(options.output, evaluation.flattened.text);
-    if (!status) return status;
+  // Without -o the flattened text is printed, unless only a stamp is asked
+  // for; "-o -" prints it in any case.
+  bool print = options.output == "-" ||
+               (options.output.empty() && options.stamp.empty());
+  if (!print && !options.output.empty()) {
+    Status staged = writes.Stage(options.output, evaluation.flattened.text);
+    if (!staged) return staged;
+  }
+  if (!options.stamp.empty()) {
+    Status staged = writes.Stage(options.stamp, evaluation.checksum + "\n");
+    if (!staged) return staged;
   }
   if (!options.context_out.empty()) {
     Status status =
         core::WriteContext(evaluation.context_files, options.context_out);
     if (!status) return status;
   }
-  if (!options.stamp.empty()) {
-    Status status = WriteOrPrint(options.stamp, evaluation.checksum + "\n");
-    if (!status) return status;
-  }
+  Expected<size_t> committed = writes.Commit();
+  if (!committed) return committed.error();
+  if (print) std::cout << evaluation.flattened.text;
   if (options.checked.empty()) return Ok{};
   return WriteMarker(options.checked, evaluation.checksum + "\n");
 }

@@ -132,21 +132,44 @@ Expected<std::string> ReadFile(const std::string& path) {
 
 Expected<bool> WriteFileIfChanged(const std::string& path,
                                   std::string_view content) {
+  StagedWrites writes;
+  if (Status staged = writes.Stage(path, content); !staged) {
+    return staged.error();
+  }
+  Expected<size_t> changed = writes.Commit();
+  if (!changed) return changed.error();
+  return *changed > 0;
+}
+
+StagedWrites::~StagedWrites() {
+  for (const Staged& file : staged_) ::unlink(file.temp.c_str());
+}
+
+Status StagedWrites::Stage(const std::string& path, std::string_view content) {
   // Leaving an unchanged file alone keeps its timestamp, so build tools
   // rebuild nothing that depends on it.
-  if (HoldsContent(path, content)) return false;
+  if (HoldsContent(path, content)) return Ok{};
 
   std::string temp;
   Fd fd(CreateTemporary(path, temp));
   if (fd.get() < 0) return WriteError(path, errno);
+  staged_.push_back({path, temp});
+  if (int err = FillAndSync(fd, content)) return WriteError(path, err);
+  return Ok{};
+}
 
-  int err = FillAndSync(fd, content);
-  if (err == 0 && ::rename(temp.c_str(), path.c_str()) != 0) err = errno;
-  if (err != 0) {
-    ::unlink(temp.c_str());
-    return WriteError(path, err);
+Expected<size_t> StagedWrites::Commit() {
+  size_t renamed = 0;
+  for (; renamed < staged_.size(); ++renamed) {
+    const Staged& file = staged_[renamed];
+    if (::rename(file.temp.c_str(), file.path.c_str()) != 0) {
+      int err = errno;
+      staged_.erase(staged_.begin(), staged_.begin() + renamed);
+      return WriteError(file.path, err);
+    }
   }
-  return true;
+  staged_.clear();
+  return renamed;
 }
 
 namespace {
@@ -268,14 +291,33 @@ std::string FormatDepfile(std::string_view target,
   return out;
 }
 
-Expected<bool> WriteDepfile(const std::string& depfile, std::string_view target,
-                            const std::vector<std::string>& inputs) {
+namespace {
+
+Status CheckDepfilePaths(const std::string& depfile, std::string_view target,
+                         const std::vector<std::string>& inputs) {
   Status status = CheckDepfilePath(target);
   for (size_t i = 0; status && i < inputs.size(); ++i) {
     status = CheckDepfilePath(inputs[i]);
   }
   if (!status) return ErrorAt(depfile, 0, status.error().message);
+  return Ok{};
+}
+
+}  // namespace
+
+Expected<bool> WriteDepfile(const std::string& depfile, std::string_view target,
+                            const std::vector<std::string>& inputs) {
+  Status checked = CheckDepfilePaths(depfile, target, inputs);
+  if (!checked) return checked.error();
   return WriteFileIfChanged(depfile, FormatDepfile(target, inputs));
+}
+
+Status StageDepfile(StagedWrites& writes, const std::string& depfile,
+                    std::string_view target,
+                    const std::vector<std::string>& inputs) {
+  Status checked = CheckDepfilePaths(depfile, target, inputs);
+  if (!checked) return checked;
+  return writes.Stage(depfile, FormatDepfile(target, inputs));
 }
 
 FileLock::~FileLock() {

@@ -23,6 +23,32 @@ Expected<std::string> ReadFile(const std::string& path);
 Expected<bool> WriteFileIfChanged(const std::string& path,
                                   std::string_view content);
 
+// Files that must change together or not at all, such as a flattened file,
+// its depfile and its stamp.  Each is written in full to a temporary file
+// beside it first; only when all of them were written are they renamed over
+// the old ones, in the order they were staged.  So a full disk or a
+// read-only folder leaves every old file as it was.  Temporaries that were
+// not committed are removed on destruction.
+class StagedWrites {
+ public:
+  StagedWrites() = default;
+  StagedWrites(const StagedWrites&) = delete;
+  StagedWrites& operator=(const StagedWrites&) = delete;
+  ~StagedWrites();
+
+  // Writes `content` beside `path`, unless `path` already holds it.
+  Status Stage(const std::string& path, std::string_view content);
+  // Renames the staged files over their paths.  Returns how many changed.
+  Expected<size_t> Commit();
+
+ private:
+  struct Staged {
+    std::string path;
+    std::string temp;
+  };
+  std::vector<Staged> staged_;
+};
+
 // Depfiles use the Make syntax that both GNU Make (4.3) and Ninja (1.11)
 // read.  The escaping below was checked against both tools:
 //   space -> "\ ", '#' -> "\#", ':' -> "\:", '$' -> "$$", and a run of
@@ -50,6 +76,11 @@ std::string FormatDepfile(std::string_view target,
 // Checks every path, then writes the depfile with WriteFileIfChanged.
 Expected<bool> WriteDepfile(const std::string& depfile, std::string_view target,
                             const std::vector<std::string>& inputs);
+
+// Checks every path, then stages the depfile in `writes`.
+Status StageDepfile(StagedWrites& writes, const std::string& depfile,
+                    std::string_view target,
+                    const std::vector<std::string>& inputs);
 
 // An exclusive lock on a file, held until the object is destroyed or the
 // process ends, however it ends.
