@@ -326,6 +326,8 @@ int Run(int argc, char** argv) {
   CLI::App* build_command = AddBuildCommand(&app, &shared, &engine, &build);
   CheckOptions check;
   CLI::App* check_command = AddCheckCommand(&app, &engine, &check);
+  IdentifyOptions identify;
+  CLI::App* identify_command = AddIdentifyCommand(&app, &engine, &identify);
 
   OneValuePerOccurrence(&app);
   try {
@@ -348,6 +350,7 @@ int Run(int argc, char** argv) {
   if (*parse_command) return Report(RunParse(parse_file));
   if (*build_command) return Report(RunBuild(shared, engine, build));
   if (*check_command) return Report(RunCheck(engine, check));
+  if (*identify_command) return Report(RunIdentify(engine, identify));
   return Report(RunGraph(shared, graph));
 }
 
