@@ -95,6 +95,9 @@ Status MergeContext(const graph::Image& image,
 // With pinned external bases, the identity of each one that the chain
 // stands on is part of what the image is made of.  It is read from a file
 // that `identify` writes, so that checking a checksum asks no engine.
+// TODO: the build still names the base by its tag, so a base pulled anew
+// between `identify` and the build is built on under the old identity;
+// writing the pinned image ID into the FROM line would close that gap.
 Status HashExternalBases(const graph::Graph& graph,
                          const std::vector<const graph::Image*>& chain,
                          hash::Hasher* hasher,

@@ -8,6 +8,8 @@ namespace {
 
 // Docker and Podman both say "manifest unknown" (the registry API's error
 // code) for a tag that is not there, which is a cache miss, not a failure.
+// TODO: an engine that words a missing tag otherwise has every cache miss
+// reported as a failed pull, one line per image, though it still builds.
 bool IsMissing(const CommandResult& result) {
   return result.output.find("manifest unknown") != std::string::npos;
 }
