@@ -206,7 +206,26 @@ function(_qdi_engine_args out_var engine)
   set(${out_var} "${args}" PARENT_SCOPE)
 endfunction()
 
+# Options that cannot work together are refused, or named, before any
+# build file is written.
+function(_qdi_check_options)
+  if(NOT QEMU_DOCKER_IMAGES_BUILD_COMMAND)
+    message(FATAL_ERROR
+      "QemuDockerImages: QEMU_DOCKER_IMAGES_BUILD_COMMAND is empty; set it "
+      "to 'build', or to the words of another builder such as "
+      "buildx;build;--builder;NAME;--load")
+  endif()
+  if(NOT QEMU_DOCKER_IMAGES_REGISTRY AND (QEMU_DOCKER_IMAGES_REGISTRY_PUSH
+      OR QEMU_DOCKER_IMAGES_REGISTRY_STRICT_PUSH))
+    message(WARNING
+      "QemuDockerImages: QEMU_DOCKER_IMAGES_REGISTRY_PUSH is ON but "
+      "QEMU_DOCKER_IMAGES_REGISTRY is empty, so nothing is pushed; set the "
+      "registry or switch pushing off")
+  endif()
+endfunction()
+
 function(_qdi_generate)
+  _qdi_check_options()
   _qdi_configure_helper(configure_helper)
   _qdi_build_helper(helper helper_depends "${configure_helper}")
   _qdi_resolve_engine(engine)
