@@ -472,7 +472,9 @@ endfunction()
 function(_qdi_add_base_identities helper state engine_args)
   if(NOT QEMU_DOCKER_IMAGES_PIN_EXTERNAL_BASES)
     add_custom_target(docker-images-check-bases
-      COMMAND "${CMAKE_COMMAND}" -E echo "QEMU_DOCKER_IMAGES_PIN_EXTERNAL_BASES is OFF, so no checksum covers an external base: nothing to check"
+      COMMAND "${CMAKE_COMMAND}" -E echo
+        "QEMU_DOCKER_IMAGES_PIN_EXTERNAL_BASES is OFF, so no checksum"
+        "covers an external base: nothing to check"
       VERBATIM)
     return()
   endif()
