@@ -171,15 +171,22 @@ def lines_with(output, text):
     return [line for line in output.splitlines() if text in line]
 
 
-def remove_from_docker(prefixes):
-    """Removes every image of the shared daemon tagged under one of
-    `prefixes`, which belong to this run alone."""
+def ours(ref, prefix):
+    """Whether `ref` is this run's: its tag prefix, alone or below a
+    loopback registry (also one that never answered)."""
+    if ref.startswith(prefix):
+        return True
+    registry, _, path = ref.partition("/")
+    return registry.startswith("127.0.0.1:") and path.startswith(prefix)
+
+
+def remove_from_docker(prefix):
+    """Removes every image of the shared daemon that is this run's."""
     listed = run(["docker", "image", "ls", "--format",
                   "{{.Repository}}:{{.Tag}}"])
-    ours = [ref for ref in listed.stdout.split()
-            if ref.startswith(tuple(prefixes))]
-    if ours:
-        run(["docker", "rmi", "-f"] + ours)
+    refs = [ref for ref in listed.stdout.split() if ours(ref, prefix)]
+    if refs:
+        run(["docker", "rmi", "-f"] + refs)
 
 
 def write_chain(runner):
@@ -214,15 +221,11 @@ class Cleanup:
     def between_runners(self, prefix):
         """Docker's one store: the next runner must not find these."""
         if self.engine_name == "docker":
-            remove_from_docker(self.docker_prefixes(prefix))
-
-    def docker_prefixes(self, prefix):
-        return [prefix] + ["%s/%s" % (registry.address, prefix)
-                           for registry in self.registries]
+            remove_from_docker(prefix)
 
     def run(self, prefix):
         if self.engine_name == "docker":
-            remove_from_docker(self.docker_prefixes(prefix))
+            remove_from_docker(prefix)
         for runner in self.runners:
             for runroot in runner.engine.runroots:
                 shutil.rmtree(runroot, ignore_errors=True)
