@@ -179,10 +179,11 @@ endfunction()
 # CMake script, and the "edges" file: it changes only when an image or a
 # local-base edge does, and CMake re-runs when it changes.
 function(_qdi_read_graph helper state settings_args)
+  _qdi_edges_args(edges_args)
   execute_process(
     COMMAND "${helper}" graph --bases-only --format cmake
       -o "${state}/graph.cmake" --edges-out "${state}/edges.txt"
-      ${settings_args}
+      ${edges_args} ${settings_args}
     RESULT_VARIABLE result ERROR_VARIABLE errors)
   if(NOT result EQUAL 0)
     string(STRIP "${errors}" errors)
@@ -196,6 +197,16 @@ function(_qdi_read_graph helper state settings_args)
   endif()
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
     "${state}/edges.txt")
+endfunction()
+
+# Pinned external bases are named in the build files, so then the edges
+# file lists them too, and a changed external FROM line re-runs CMake.
+function(_qdi_edges_args out_var)
+  set(args "")
+  if(QEMU_DOCKER_IMAGES_PIN_EXTERNAL_BASES)
+    set(args --with-external)
+  endif()
+  set(${out_var} "${args}" PARENT_SCOPE)
 endfunction()
 
 function(_qdi_engine_args out_var engine)
@@ -267,11 +278,12 @@ function(_qdi_add_scan_target helper helper_depends state settings_args)
     set(marker_args --checked "${scanned}")
     set(byproducts "${state}/edges.txt")
   endif()
+  _qdi_edges_args(edges_args)
   add_custom_command(OUTPUT "${scanned}"
     BYPRODUCTS ${byproducts}
     COMMAND "${helper}" graph --bases-only --format edges
       -o "${state}/edges.txt" ${marker_args} --depfile "${state}/edges.d"
-      ${settings_args}
+      ${edges_args} ${settings_args}
     DEPENDS ${helper_depends}
     DEPFILE "${state}/edges.d"
     COMMENT "Reading the FROM lines of the Dockerfiles"

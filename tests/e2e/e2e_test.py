@@ -475,8 +475,8 @@ class PinnedProject(Project):
             out.write(PINNED_PROJECT.format(modules=self.args.modules,
                                             rootfs=rootfs))
 
-    def import_external(self, version):
-        """(Re)places the external base: busybox, and /etc/version."""
+    def import_external(self, version, name=None):
+        """(Re)places an external base: busybox, and /etc/version."""
         folder = os.path.join(self.engine.work, "external-%d" % version)
         tarball = folder + ".tar"
         make_rootfs(tarball)
@@ -485,7 +485,8 @@ class PinnedProject(Project):
             info = tarfile.TarInfo("etc/version")
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-        result = run(self.engine.command("import", tarball, self.external))
+        name = name or self.external
+        result = run(self.engine.command("import", tarball, name))
         check(result.returncode == 0, "import failed:\n" + result.stdout)
         self.engine.extra_refs.append(result.stdout.strip().splitlines()[-1])
 
@@ -541,7 +542,22 @@ def case_pinned_bases(args, engine):
     checked = project.build("docker-images-check-bases").stdout
     check("changed" not in checked, "a second check saw a change:\n" +
           checked)
-    check_rebuilt(project, ids, [], project.build().stdout)
+    ids = check_rebuilt(project, ids, [], project.build().stdout)
+
+    # A new external FROM line is pinned at once: the build runs CMake
+    # again, which names the new base's identity file.
+    second = project.external.replace(":1", ":2")
+    engine.extra_refs.insert(0, second)
+    project.import_external(3, second)
+    edit(project, "ext1", project.external, second)
+    ids = check_rebuilt(project, ids, ["ext1", "ext2"],
+                        project.build().stdout)
+    project.import_external(4, second)
+    checked = project.build("docker-images-check-bases").stdout
+    check("external base %s changed" % second in checked,
+          "the check target did not see the new FROM line's base:\n" +
+          checked)
+    check_rebuilt(project, ids, ["ext1", "ext2"], project.build().stdout)
 
 
 def case_unpinned_bases(args, engine):

@@ -188,6 +188,7 @@ struct GraphOptions {
   std::string depfile;
   std::string checked;
   bool bases_only = false;
+  bool with_external = false;  // external bases in the edges format too
 };
 
 Status CheckSearchDirs(const std::vector<std::string>& dirs) {
@@ -225,8 +226,9 @@ Status RunGraph(SharedOptions shared, const GraphOptions& options) {
   if (!entries) return entries.error();
   std::string text = options.format == "dot"     ? GraphDot(*entries)
                      : options.format == "cmake" ? GraphCMake(*entries)
-                     : options.format == "edges" ? GraphEdges(*entries)
-                                                 : GraphJson(*entries);
+                     : options.format == "edges"
+                         ? GraphEdges(*entries, options.with_external)
+                         : GraphJson(*entries);
   if (!options.depfile.empty()) {
     std::string target = !options.checked.empty()    ? options.checked
                          : options.edges_out.empty() ? options.output
@@ -236,8 +238,8 @@ Status RunGraph(SharedOptions shared, const GraphOptions& options) {
     if (!written) return written.error();
   }
   if (!options.edges_out.empty()) {
-    Expected<bool> written =
-        util::WriteFileIfChanged(options.edges_out, GraphEdges(*entries));
+    Expected<bool> written = util::WriteFileIfChanged(
+        options.edges_out, GraphEdges(*entries, options.with_external));
     if (!written) return written.error();
   }
   if (Status status = WriteOrPrint(options.output, text); !status) {
@@ -319,6 +321,8 @@ int Run(int argc, char** argv) {
                             "A marker rewritten at every successful run");
   graph_command->add_flag("--bases-only", graph.bases_only,
                           "Do not resolve the context files");
+  graph_command->add_flag("--with-external", graph.with_external,
+                          "List the external bases in the edges format too");
   AddSharedOptions(graph_command, &shared);
 
   EngineOptions engine;
