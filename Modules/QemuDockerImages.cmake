@@ -66,6 +66,11 @@ Targets
   Asks the engine for every image recorded as built and forgets those it
   no longer has (removed with ``docker rmi``, or another engine), so that
   the next build rebuilds them.
+``docker-images-check-bases``
+  With :variable:`QEMU_DOCKER_IMAGES_PIN_EXTERNAL_BASES`, asks the engine
+  which image each external base is (one ``image inspect`` per base) and
+  rewrites the identity files of those that changed, so that the next
+  build rebuilds the images above them.  It builds nothing.
 ``docker-images-help``
   Lists the images, their local bases and their tags, as QEMU's
   ``make docker`` did.
@@ -95,6 +100,57 @@ Cache variables
   executable of ``find_package(QemuDockerImages)`` or the target of this
   project's own build is used.
 
+Registry cache, off unless ``QEMU_DOCKER_IMAGES_REGISTRY`` is set:
+
+``QEMU_DOCKER_IMAGES_REGISTRY``
+  A registry, ``HOST[:PORT][/PATH]``.  When the engine lacks an image, its
+  step first pulls ``<registry>/<prefix><name>:<checksum>``; an image
+  whose ``com.qemu.dockerfile-checksum`` label is the checksum is tagged
+  as the image and not built.  A missing tag is a cache miss; a wrong
+  label, an unreachable registry or a failed pull prints one line and the
+  image is built.  The registry is asked only where the engine would be,
+  so a build in which nothing changed starts no process.
+``QEMU_DOCKER_IMAGES_REGISTRY_PREFIX``
+  The repository prefix in the registry; ``qemu/`` by default.
+``QEMU_DOCKER_IMAGES_REGISTRY_FLAGS``
+  A list of options of the engine's ``pull`` and ``push``, such as
+  Podman's ``--tls-verify=false`` for a registry without TLS.
+``QEMU_DOCKER_IMAGES_REGISTRY_PUSH``
+  Push each image after building it (and each image that a fresh build
+  folder finds current in the engine).  Off by default.
+``QEMU_DOCKER_IMAGES_REGISTRY_STRICT_PUSH``
+  A failed push fails the image step, which leaves no stamp, so the next
+  build pushes again.  Off by default: a failed push prints one line.
+
+Pinned external bases:
+
+``QEMU_DOCKER_IMAGES_PIN_EXTERNAL_BASES``
+  Off by default.  When on, each checksum also covers the image ID, as the
+  engine knows it, of every external base (``FROM debian:bookworm``) of the
+  image's chain, so an updated base makes every image above it stale.
+  The IDs live in one file per base in the build folder, written only
+  when the ID changes: the first build asks the engine once per base (and
+  pulls a base it lacks), :target:`docker-images-check-bases` asks again;
+  other builds ask nothing.  Switching the option changes the checksums of
+  the images on external bases, so they are rebuilt once.
+``QEMU_DOCKER_IMAGES_CHECK_BASES_PULL``
+  :target:`docker-images-check-bases` pulls each external base before it
+  asks, to see updates in the base's registry.  Off by default.
+
+Remote builders:
+
+``QEMU_DOCKER_IMAGES_BUILD_COMMAND``
+  The list of words that replace ``build`` in the engine's command, such
+  as ``buildx;build;--builder;<name>;--load`` for a BuildKit builder on
+  another machine that loads the image into the local engine.
+``QEMU_DOCKER_IMAGES_FLATTENED_BUILD``
+  Build each image from its flattened Dockerfile in the union of its
+  chain's contexts instead of from its own Dockerfile on its local bases'
+  tags, since a remote builder cannot see the local engine's images.  Off
+  by default.  The build is then self-contained, so the builder's cache,
+  not the local bases, makes the chain cheap; the bases are still built
+  first, as their own images.
+
 Example
 ^^^^^^^
 
@@ -108,6 +164,12 @@ Example
   QemuDockerImages_AddDirectory(dockerfiles)
 
 and then ``cmake --build . --target docker-debian-win64-cross``.
+
+CI runners that share a registry cache: the first to build an image pushes
+it, the others pull it::
+
+  cmake -S . -B build -DQEMU_DOCKER_IMAGES_REGISTRY=registry.example:5000 \
+    -DQEMU_DOCKER_IMAGES_REGISTRY_PUSH=ON
 #]=======================================================================]
 
 include_guard(GLOBAL)
@@ -134,6 +196,25 @@ option(QEMU_DOCKER_IMAGES_VERBOSE
   "Say why each image is built and show the engine's output" OFF)
 set(QEMU_DOCKER_IMAGES_HELPER "" CACHE FILEPATH
   "The qemu-docker-images executable (empty: found automatically)")
+set(QEMU_DOCKER_IMAGES_REGISTRY "" CACHE STRING
+  "Registry cache HOST[:PORT][/PATH] to pull images from (empty: none)")
+set(QEMU_DOCKER_IMAGES_REGISTRY_PREFIX "qemu/" CACHE STRING
+  "Repository prefix of the images in the registry cache")
+set(QEMU_DOCKER_IMAGES_REGISTRY_FLAGS "" CACHE STRING
+  "Options of the engine's pull and push (a list)")
+option(QEMU_DOCKER_IMAGES_REGISTRY_PUSH
+  "Push every image built to the registry cache" OFF)
+option(QEMU_DOCKER_IMAGES_REGISTRY_STRICT_PUSH
+  "Fail the build when a push to the registry cache fails" OFF)
+option(QEMU_DOCKER_IMAGES_PIN_EXTERNAL_BASES
+  "Make the checksums cover the image ID of each external base" OFF)
+option(QEMU_DOCKER_IMAGES_CHECK_BASES_PULL
+  "docker-images-check-bases pulls each external base first" OFF)
+set(QEMU_DOCKER_IMAGES_BUILD_COMMAND "build" CACHE STRING
+  "The engine's words that build an image (a list)")
+option(QEMU_DOCKER_IMAGES_FLATTENED_BUILD
+  "Build each image from its flattened Dockerfile and the union context"
+  OFF)
 
 function(QemuDockerImages_Add name)
   cmake_parse_arguments(PARSE_ARGV 1 arg ""

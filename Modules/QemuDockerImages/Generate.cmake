@@ -179,10 +179,11 @@ endfunction()
 # CMake script, and the "edges" file: it changes only when an image or a
 # local-base edge does, and CMake re-runs when it changes.
 function(_qdi_read_graph helper state settings_args)
+  _qdi_edges_args(edges_args)
   execute_process(
     COMMAND "${helper}" graph --bases-only --format cmake
       -o "${state}/graph.cmake" --edges-out "${state}/edges.txt"
-      ${settings_args}
+      ${edges_args} ${settings_args}
     RESULT_VARIABLE result ERROR_VARIABLE errors)
   if(NOT result EQUAL 0)
     string(STRIP "${errors}" errors)
@@ -198,6 +199,16 @@ function(_qdi_read_graph helper state settings_args)
     "${state}/edges.txt")
 endfunction()
 
+# Pinned external bases are named in the build files, so then the edges
+# file lists them too, and a changed external FROM line re-runs CMake.
+function(_qdi_edges_args out_var)
+  set(args "")
+  if(QEMU_DOCKER_IMAGES_PIN_EXTERNAL_BASES)
+    set(args --with-external)
+  endif()
+  set(${out_var} "${args}" PARENT_SCOPE)
+endfunction()
+
 function(_qdi_engine_args out_var engine)
   set(args "--engine=${engine}")
   foreach(arg IN LISTS QEMU_DOCKER_IMAGES_ENGINE_ARGS)
@@ -206,7 +217,26 @@ function(_qdi_engine_args out_var engine)
   set(${out_var} "${args}" PARENT_SCOPE)
 endfunction()
 
+# Options that cannot work together are refused, or named, before any
+# build file is written.
+function(_qdi_check_options)
+  if(NOT QEMU_DOCKER_IMAGES_BUILD_COMMAND)
+    message(FATAL_ERROR
+      "QemuDockerImages: QEMU_DOCKER_IMAGES_BUILD_COMMAND is empty; set it "
+      "to 'build', or to the words of another builder such as "
+      "buildx;build;--builder;NAME;--load")
+  endif()
+  if(NOT QEMU_DOCKER_IMAGES_REGISTRY AND (QEMU_DOCKER_IMAGES_REGISTRY_PUSH
+      OR QEMU_DOCKER_IMAGES_REGISTRY_STRICT_PUSH))
+    message(WARNING
+      "QemuDockerImages: QEMU_DOCKER_IMAGES_REGISTRY_PUSH is ON but "
+      "QEMU_DOCKER_IMAGES_REGISTRY is empty, so nothing is pushed; set the "
+      "registry or switch pushing off")
+  endif()
+endfunction()
+
 function(_qdi_generate)
+  _qdi_check_options()
   _qdi_configure_helper(configure_helper)
   _qdi_build_helper(helper helper_depends "${configure_helper}")
   _qdi_resolve_engine(engine)
@@ -225,6 +255,7 @@ function(_qdi_generate)
 
   _qdi_add_scan_target("${helper}" "${helper_depends}" "${state}"
     "${settings_args}")
+  _qdi_add_base_identities("${helper}" "${state}" "${engine_args}")
   get_property(images GLOBAL PROPERTY _QDI_IMAGES)
   foreach(image IN LISTS images)
     _qdi_add_image_target(${image} "${helper}" "${helper_depends}"
@@ -247,11 +278,12 @@ function(_qdi_add_scan_target helper helper_depends state settings_args)
     set(marker_args --checked "${scanned}")
     set(byproducts "${state}/edges.txt")
   endif()
+  _qdi_edges_args(edges_args)
   add_custom_command(OUTPUT "${scanned}"
     BYPRODUCTS ${byproducts}
     COMMAND "${helper}" graph --bases-only --format edges
       -o "${state}/edges.txt" ${marker_args} --depfile "${state}/edges.d"
-      ${settings_args}
+      ${edges_args} ${settings_args}
     DEPENDS ${helper_depends}
     DEPFILE "${state}/edges.d"
     COMMENT "Reading the FROM lines of the Dockerfiles"
@@ -306,14 +338,16 @@ function(_qdi_add_image_target image helper helper_depends state
     set(byproducts "${dir}/checksum" "${dir}/flat.docker")
     set(current_args --touch-when-current)
   endif()
+  get_filename_component(stem "${dockerfile}" NAME_WLE)
+  _qdi_pin_args(${stem} "${state}" pin_args pin_files)
   add_custom_command(OUTPUT "${done}"
     BYPRODUCTS ${byproducts}
     COMMAND "${helper}" flatten "${dockerfile}" -o "${dir}/flat.docker"
       --stamp "${dir}/checksum" ${marker_args}
       --depfile "${dir}/deps.d" --depfile-target "${done}"
       "--expect-bases=${expected}"
-      ${settings_args}
-    DEPENDS "${dockerfile}" "${scanned}" ${helper_depends}
+      ${settings_args} ${pin_args}
+    DEPENDS "${dockerfile}" "${scanned}" ${helper_depends} ${pin_files}
     DEPFILE "${dir}/deps.d"
     COMMENT "Checking what image ${tag} is made of"
     VERBATIM)
@@ -323,11 +357,12 @@ function(_qdi_add_image_target image helper helper_depends state
     list(APPEND base_stamps "${state}/${base}/image")
   endforeach()
   _qdi_build_flags(build_flags "${engine_flags}")
+  _qdi_registry_args(${image} registry_args)
   add_custom_command(OUTPUT "${dir}/image"
     COMMAND "${helper}" build "${dockerfile}" --stamp "${dir}/checksum"
       --image-stamp "${dir}/image" --tag "${tag}"
       "--tag-prefix=${QEMU_DOCKER_IMAGES_TAG_PREFIX}" ${engine_args}
-      ${build_flags} ${current_args} ${settings_args}
+      ${build_flags} ${registry_args} ${current_args} ${settings_args}
     DEPENDS "${done}" "${state}/engine.txt" ${base_stamps}
       ${helper_depends}
     COMMENT "Making image ${tag} current"
@@ -345,6 +380,14 @@ function(_qdi_build_flags out_var engine_flags)
   foreach(flag IN LISTS QEMU_DOCKER_IMAGES_BUILD_FLAGS engine_flags)
     list(APPEND flags "--build-flag=${flag}")
   endforeach()
+  if(NOT QEMU_DOCKER_IMAGES_BUILD_COMMAND STREQUAL "build")
+    foreach(word IN LISTS QEMU_DOCKER_IMAGES_BUILD_COMMAND)
+      list(APPEND flags "--build-command=${word}")
+    endforeach()
+  endif()
+  if(QEMU_DOCKER_IMAGES_FLATTENED_BUILD)
+    list(APPEND flags --flattened)
+  endif()
   if(QEMU_DOCKER_IMAGES_NOCACHE)
     list(APPEND flags --no-cache)
   endif()
@@ -377,5 +420,108 @@ function(_qdi_add_group_targets helper state engine_args)
   file(CONFIGURE OUTPUT "${state}/help.txt" CONTENT "${help}")
   add_custom_target(docker-images-help
     COMMAND "${CMAKE_COMMAND}" -E cat "${state}/help.txt"
+    VERBATIM)
+endfunction()
+
+# The registry cache: the image step pulls REGISTRY/<prefix><name>:<checksum>
+# before it builds, and pushes that after a build when asked.
+function(_qdi_registry_args image out_var)
+  set(args "")
+  if(QEMU_DOCKER_IMAGES_REGISTRY)
+    list(APPEND args "--registry=${QEMU_DOCKER_IMAGES_REGISTRY}"
+      "--registry-repository=${QEMU_DOCKER_IMAGES_REGISTRY_PREFIX}${image}")
+    foreach(flag IN LISTS QEMU_DOCKER_IMAGES_REGISTRY_FLAGS)
+      list(APPEND args "--registry-flag=${flag}")
+    endforeach()
+    if(QEMU_DOCKER_IMAGES_REGISTRY_PUSH)
+      list(APPEND args --push)
+    endif()
+    if(QEMU_DOCKER_IMAGES_REGISTRY_STRICT_PUSH)
+      list(APPEND args --strict-push)
+    endif()
+  endif()
+  set(${out_var} "${args}" PARENT_SCOPE)
+endfunction()
+
+# Pinned external bases.  Each external base has a file in the build
+# folder holding its image ID, written only when the ID changes; the
+# flatten steps of the images above it hash it and depend on it, so a
+# no-op build asks no engine.  The file is made at the first build, and
+# docker-images-check-bases refreshes every one of them.
+function(_qdi_identity_file ref state out_var)
+  string(MD5 hash "${ref}")
+  string(SUBSTRING "${hash}" 0 8 hash)
+  string(REGEX REPLACE "[^A-Za-z0-9._-]" "_" safe "${ref}")
+  set(${out_var} "${state}/external/${safe}-${hash}.id" PARENT_SCOPE)
+endfunction()
+
+# The external bases of an image and of every local base below it.
+function(_qdi_chain_externals stem out_var)
+  set(externals ${QDI_IMAGE_${stem}_EXTERNAL})
+  foreach(base IN LISTS QDI_IMAGE_${stem}_BASES)
+    _qdi_chain_externals(${base} below)
+    list(APPEND externals ${below})
+  endforeach()
+  list(REMOVE_DUPLICATES externals)
+  set(${out_var} "${externals}" PARENT_SCOPE)
+endfunction()
+
+function(_qdi_pin_args stem state out_args out_files)
+  set(args "")
+  set(files "")
+  if(QEMU_DOCKER_IMAGES_PIN_EXTERNAL_BASES)
+    _qdi_chain_externals(${stem} externals)
+    foreach(ref IN LISTS externals)
+      _qdi_identity_file("${ref}" "${state}" file)
+      list(APPEND args "--base-identity=${ref}=${file}")
+      list(APPEND files "${file}")
+    endforeach()
+  endif()
+  set(${out_args} "${args}" PARENT_SCOPE)
+  set(${out_files} "${files}" PARENT_SCOPE)
+endfunction()
+
+function(_qdi_add_base_identities helper state engine_args)
+  if(NOT QEMU_DOCKER_IMAGES_PIN_EXTERNAL_BASES)
+    add_custom_target(docker-images-check-bases
+      COMMAND "${CMAKE_COMMAND}" -E echo
+        "QEMU_DOCKER_IMAGES_PIN_EXTERNAL_BASES is OFF, so no checksum"
+        "covers an external base: nothing to check"
+      VERBATIM)
+    return()
+  endif()
+  set(externals "")
+  get_property(images GLOBAL PROPERTY _QDI_IMAGES)
+  foreach(image IN LISTS images)
+    get_property(dockerfile GLOBAL PROPERTY _QDI_${image}_dockerfile)
+    get_filename_component(stem "${dockerfile}" NAME_WLE)
+    list(APPEND externals ${QDI_IMAGE_${stem}_EXTERNAL})
+  endforeach()
+  list(REMOVE_DUPLICATES externals)
+  file(MAKE_DIRECTORY "${state}/external")
+  set(pairs "")
+  foreach(ref IN LISTS externals)
+    _qdi_identity_file("${ref}" "${state}" file)
+    list(APPEND pairs "${ref}=${file}")
+    # Only a missing file runs this: the engine is asked once per base
+    # at the first build, and again only by docker-images-check-bases.
+    add_custom_command(OUTPUT "${file}"
+      COMMAND "${helper}" identify ${engine_args} "${ref}=${file}"
+      DEPENDS "${state}/engine.txt"
+      COMMENT "Asking the engine which image ${ref} is"
+      VERBATIM)
+  endforeach()
+  set(pull "")
+  if(QEMU_DOCKER_IMAGES_CHECK_BASES_PULL)
+    set(pull --pull)
+  endif()
+  if(pairs)
+    set(command "${helper}" identify ${engine_args} ${pull} ${pairs})
+  else()
+    set(command "${CMAKE_COMMAND}" -E echo "No image has an external base")
+  endif()
+  add_custom_target(docker-images-check-bases
+    COMMAND ${command}
+    COMMENT "Asking the engine which image each external base is"
     VERBATIM)
 endfunction()

@@ -384,6 +384,36 @@ def case_checksum_options_before_files(folder):
         checksum_lines(out, files)
 
 
+def case_checksum_base_identity(folder):
+    """--base-identity pins an external base of the chain: its file's
+    identity is hashed and is an input; a pin of an image that no image
+    of the chain stands on changes nothing."""
+    write_chain(folder)
+    plain = checksum_lines(folder.run_ok("checksum", "top.docker"),
+                           ["top.docker"])[0]
+    folder.write("ext.id", "sha256:1111\n")
+    pin = ["--base-identity", "debian:bookworm-slim=ext.id"]
+    first = checksum_lines(folder.run_ok("checksum", *pin, "top.docker"),
+                           ["top.docker"])[0]
+    check(first != plain, "the pin did not change the checksum")
+    other = checksum_lines(folder.run_ok(
+        "checksum", "--base-identity", "alpine=ext.id", "top.docker"),
+        ["top.docker"])[0]
+    check_equal(other, plain, "checksum with a pin of an unused base")
+    folder.write("ext.id", "sha256:2222\n")
+    second = checksum_lines(folder.run_ok("checksum", *pin, "top.docker"),
+                            ["top.docker"])[0]
+    check(second not in (plain, first), "a new identity kept the checksum")
+    folder.run_ok(*FLATTEN, *pin)
+    with open(folder.path(OUTPUTS[2])) as f:
+        check("ext.id" in f.read(), "the depfile does not list ext.id")
+    os.remove(folder.path("ext.id"))
+    code, _, err = folder.run("checksum", *pin, "top.docker")
+    check_equal(code, 1, "exit status without the identity file")
+    check("base.docker:2: the identity of external base "
+          "'debian:bookworm-slim' is unknown" in err, "message: " + err)
+
+
 PARSE_INPUT = """\
 # syntax=docker/dockerfile:1
 FROM debian:12 AS build

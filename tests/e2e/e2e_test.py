@@ -87,6 +87,7 @@ class Engine:
         self.args = []
         self.build_flags = []
         self.runroots = []
+        self.extra_refs = []  # other images this run made, for cleanup
         if name == "podman":
             self.args = self.podman_store("store")
             self.build_flags = ["--isolation=chroot"]
@@ -128,6 +129,8 @@ class Engine:
             tags = [self.tag(image) for image in IMAGES]
             run(["docker", "rmi", "-f"] + tags + ["qdi-e2e-flat-%d" %
                                                   os.getpid()])
+            if self.extra_refs:
+                run(["docker", "rmi", "-f"] + self.extra_refs)
 
 
 def engine_available(name):
@@ -430,6 +433,147 @@ def case_flattened_equals_layered(args, engine):
     check(not missing, "paths differ: %s" % sorted(missing)[:10])
     differ = [p for p in layered if layered[p] != flattened[p]]
     check(not differ, "entries differ: %s" % differ[:10])
+
+
+PINNED_IMAGES = ["ext1", "ext2", "plain"]
+PINNED_DOCKERFILES = {
+    "ext1": "FROM {external}\nRUN echo ext1 > /etc/ext1\n",
+    "ext2": "FROM qemu/ext1\nRUN echo ext2 > /etc/ext2\n",
+    "plain": "FROM scratch\nADD rootfs.tar /\nRUN echo plain > /etc/plain\n",
+}
+PINNED_PROJECT = """\
+cmake_minimum_required(VERSION 3.20)
+project(QdiPinnedBases NONE)
+list(APPEND CMAKE_MODULE_PATH "{modules}")
+include(QemuDockerImages)
+QemuDockerImages_Add(plain DOCKERFILE images/plain.docker
+  EXTRA_FILES "{rootfs}")
+QemuDockerImages_AddDirectory(images)
+"""
+
+
+class PinnedProject(Project):
+    """ext1 stands on an external base that the test imports itself under
+    a name that is not local; ext2 stands on ext1; plain on neither."""
+
+    def __init__(self, args, engine):
+        super().__init__(args, engine, name="pinned-build")
+        self.source = os.path.join(engine.work, "pinned")
+        self.images = os.path.join(self.source, "images")
+        self.external = "qdi-external-%d/busybox:1" % os.getpid()
+        # Tags first: an imported image is removed once nothing names it.
+        engine.extra_refs += [engine.tag(image) for image in PINNED_IMAGES]
+        engine.extra_refs.append(self.external)
+
+    def write_sources(self):
+        os.makedirs(self.images)
+        rootfs = os.path.join(self.engine.work, "rootfs.tar")
+        make_rootfs(rootfs)
+        for image, text in PINNED_DOCKERFILES.items():
+            self.write(image, text.format(external=self.external))
+        with open(os.path.join(self.source, "CMakeLists.txt"), "w") as out:
+            out.write(PINNED_PROJECT.format(modules=self.args.modules,
+                                            rootfs=rootfs))
+
+    def import_external(self, version, name=None):
+        """(Re)places an external base: busybox, and /etc/version."""
+        folder = os.path.join(self.engine.work, "external-%d" % version)
+        tarball = folder + ".tar"
+        make_rootfs(tarball)
+        with tarfile.open(tarball, "a") as tar:
+            data = ("version %d\n" % version).encode()
+            info = tarfile.TarInfo("etc/version")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        name = name or self.external
+        result = run(self.engine.command("import", tarball, name))
+        check(result.returncode == 0, "import failed:\n" + result.stdout)
+        self.engine.extra_refs.append(result.stdout.strip().splitlines()[-1])
+
+    def ids(self):
+        return {image: self.engine.image_id(image) for image in PINNED_IMAGES}
+
+
+def pinned_project(args, engine, *options):
+    project = PinnedProject(args, engine)
+    project.write_sources()
+    project.import_external(1)
+    project.configure(*options)
+    output = project.build().stdout
+    ids = project.ids()
+    check(all(ids.values()), "not every image was built: %s" % ids)
+    return project, ids, output
+
+
+def check_rebuilt(project, before, expected, output):
+    after = project.ids()
+    got = {image for image in PINNED_IMAGES if before[image] != after[image]}
+    # Docker keeps a replaced image, untagged, in its one shared store.
+    project.engine.extra_refs += [before[image] for image in sorted(got)]
+    check(got == set(expected), "expected %s rebuilt, got %s:\n%s"
+          % (sorted(expected), sorted(got), output))
+    return after
+
+
+def case_pinned_bases(args, engine):
+    """With QEMU_DOCKER_IMAGES_PIN_EXTERNAL_BASES, replacing the external
+    base changes nothing until docker-images-check-bases sees it; then
+    exactly the images above it are rebuilt, on the new base."""
+    project, ids, output = pinned_project(
+        args, engine, "-DQEMU_DOCKER_IMAGES_PIN_EXTERNAL_BASES=ON")
+    check(output.count("Asking the engine which image") == 1,
+          "the first build did not ask once for the external base:\n" +
+          output)
+    project.import_external(2)
+    output = project.build().stdout
+    check("Asking the engine" not in output,
+          "a no-op build asked the engine for the base:\n" + output)
+    ids = check_rebuilt(project, ids, [], output)
+
+    checked = project.build("docker-images-check-bases").stdout
+    check("external base %s changed" % project.external in checked,
+          "the check target did not see the new base:\n" + checked)
+    output = project.build().stdout
+    ids = check_rebuilt(project, ids, ["ext1", "ext2"], output)
+    tree = file_tree(engine, engine.tag("ext2"), engine.args)
+    check("etc/version" in tree and "etc/ext2" in tree,
+          "ext2 does not stand on the new base: %s" % sorted(tree)[:20])
+
+    checked = project.build("docker-images-check-bases").stdout
+    check("changed" not in checked, "a second check saw a change:\n" +
+          checked)
+    ids = check_rebuilt(project, ids, [], project.build().stdout)
+
+    # A new external FROM line is pinned at once: the build runs CMake
+    # again, which names the new base's identity file.
+    second = project.external.replace(":1", ":2")
+    engine.extra_refs.insert(0, second)
+    project.import_external(3, second)
+    edit(project, "ext1", project.external, second)
+    ids = check_rebuilt(project, ids, ["ext1", "ext2"],
+                        project.build().stdout)
+    project.import_external(4, second)
+    checked = project.build("docker-images-check-bases").stdout
+    check("external base %s changed" % second in checked,
+          "the check target did not see the new FROM line's base:\n" +
+          checked)
+    check_rebuilt(project, ids, ["ext1", "ext2"], project.build().stdout)
+
+
+def case_unpinned_bases(args, engine):
+    """Without the option, a replaced external base changes nothing, even
+    after docker-images-check-bases, and no identity file is made."""
+    project, ids, output = pinned_project(args, engine)
+    check("Asking the engine" not in output,
+          "the build asked the engine for the base:\n" + output)
+    project.import_external(2)
+    checked = project.build("docker-images-check-bases").stdout
+    check("is OFF" in checked, "the check target did not say that pinning "
+          "is off:\n" + checked)
+    check_rebuilt(project, ids, [], project.build().stdout)
+    check(not os.path.exists(os.path.join(project.build_dir,
+                                          "qemu-docker-images", "external")),
+          "identity files were made with pinning off")
 
 
 CASES = {name[len("case_"):].replace("_", "-"): function

@@ -97,7 +97,8 @@ def built_tags(calls):
     """The images that `build` calls made, prefix removed, in call order."""
     tags = []
     for call in calls:
-        if call[:1] == ["build"] and "-t" in call:
+        is_build = call[:1] == ["build"] or call[:2] == ["buildx", "build"]
+        if is_build and "-t" in call:
             tag = call[call.index("-t") + 1]
             tags.append(tag[len(PREFIX):] if tag.startswith(PREFIX) else tag)
     return tags
@@ -622,6 +623,123 @@ def case_verbatim_semicolon(project):
              if call[:1] == ["build"]]
     check(build and "VERSION=a;b c" in build[0],
           "the engine got %s" % build)
+
+
+# Cases: remote builders and the registry cache -------------------------------
+
+
+BUILDX = ["buildx", "build", "--builder", "remote1", "--load"]
+LABEL_FORMAT = '{{ index .Config.Labels "com.qemu.dockerfile-checksum" }}'
+
+
+def image_dir(project, image):
+    return os.path.join(project.build_dir, "qemu-docker-images", image)
+
+
+def checksum_of(project, image):
+    with open(os.path.join(image_dir(project, image), "checksum")) as f:
+        return f.read().strip()
+
+
+def expected_build(project, image, words):
+    """The exact argument vector of a build of a CHAIN image (none of them
+    takes a build argument), after the engine's global options."""
+    work = os.path.join(image_dir(project, image), "image.work")
+    return words + ["-t", PREFIX + image, "--label",
+                    "com.qemu.dockerfile-checksum=" +
+                    checksum_of(project, image),
+                    "-f", work + "/Dockerfile", work + "/context"]
+
+
+def check_build_calls(project, run, words):
+    check_builds(run, CHAIN, project.local_edges(), "after the base edit")
+    for call in run.calls:
+        if call[:len(words)] == words:
+            image = call[call.index("-t") + 1][len(PREFIX):]
+            check_equal(call, expected_build(project, image, words),
+                        "the engine's arguments for " + image)
+
+
+def switch_without_building(project, *definitions):
+    """Build options do not change what an image is made of, so switching
+    them builds nothing.  Ninja sees that the checksums stayed and asks no
+    engine; Make, whose image steps run again after CMake regenerated
+    them, asks the engine once per image (and, with pushing on, pushes the
+    images it finds current)."""
+    project.configure(*definitions)
+    run = project.build_ok()
+    check_no_builds(run, "after configuring %s" % " ".join(definitions))
+    if project.generator == "ninja":
+        check_equal(run.calls, [], "engine calls after configuring %s"
+                    % " ".join(definitions))
+
+
+def case_remote_builder(project):
+    """QEMU_DOCKER_IMAGES_BUILD_COMMAND replaces the engine's 'build' with
+    the words of a remote BuildKit builder; the layered file is built."""
+    switch_without_building(
+        project, "-DQEMU_DOCKER_IMAGES_BUILD_COMMAND=" + ";".join(BUILDX))
+    change_base_instruction(project)
+    check_build_calls(project, project.build_ok(), BUILDX)
+    with open(os.path.join(image_dir(project, "top1"), "image.work",
+                           "Dockerfile")) as f:
+        check("FROM qemu/mid" in f.read(), "top1's build is not layered")
+
+
+def case_flattened_build(project):
+    """QEMU_DOCKER_IMAGES_FLATTENED_BUILD builds each image from its
+    flattened Dockerfile in the union context, which needs no local base
+    image: a remote builder cannot see them."""
+    switch_without_building(
+        project, "-DQEMU_DOCKER_IMAGES_BUILD_COMMAND=" + ";".join(BUILDX),
+        "-DQEMU_DOCKER_IMAGES_FLATTENED_BUILD=ON")
+    change_base_instruction(project)
+    check_build_calls(project, project.build_ok(), BUILDX)
+    work = os.path.join(image_dir(project, "top1"), "image.work")
+    with open(os.path.join(work, "Dockerfile")) as f:
+        text = f.read()
+    check(not re.search(r"^FROM\s+qemu/", text, re.M | re.I) and
+          "FROM base.mid" in text,
+          "top1's Dockerfile is not the flattened one:\n" + text)
+    check_equal(sorted(os.listdir(os.path.join(work, "context"))),
+                ["extra.txt", "rootfs.txt"], "top1's union context")
+    top1 = project.read_store()[PREFIX + "top1:latest"]
+    check_equal(top1["bases"], {}, "local images top1's build used")
+
+
+def calls_about(calls, *names):
+    return [call for call in calls if any(name in call for name in names)]
+
+
+def case_registry(project):
+    """With a registry cache that has nothing (the stand-in's pulls all
+    miss) and pushing on, each rebuilt image asks the engine, pulls, builds,
+    tags and pushes, with these exact arguments; a failed push is one line
+    and not fatal; a no-op build starts no engine process."""
+    registry = "127.0.0.1:9"
+    switch_without_building(
+        project, "-DQEMU_DOCKER_IMAGES_REGISTRY=" + registry,
+        "-DQEMU_DOCKER_IMAGES_REGISTRY_FLAGS=--tls-verify=false",
+        "-DQEMU_DOCKER_IMAGES_REGISTRY_PUSH=ON")
+    change_base_instruction(project)
+    run = project.build_ok()
+    check_builds(run, CHAIN, project.local_edges(), "after the base edit")
+    for image in sorted(CHAIN):
+        ref = "%s/qemu/%s:%s" % (registry, image, checksum_of(project, image))
+        tag = PREFIX + image
+        check_equal(calls_about(run.calls, tag, ref), [
+            ["image", "inspect", "--format", LABEL_FORMAT, tag],
+            ["pull", "--tls-verify=false", ref],
+            expected_build(project, image, ["build"]),
+            ["tag", tag, ref],
+            ["push", "--tls-verify=false", ref]],
+            "the engine calls for " + image)
+    failed = [line for line in run.output.splitlines()
+              if "pushing to the registry failed" in line]
+    check_equal(len(failed), len(CHAIN), "lines about failed pushes")
+    check("cannot pull" not in run.output,
+          "a cache miss was reported:\n" + run.output)
+    check_equal(project.build_ok().calls, [], "engine calls of a no-op build")
 
 
 # Case table and main ---------------------------------------------------------

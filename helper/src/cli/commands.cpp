@@ -200,6 +200,7 @@ struct GraphOptions {
   std::string depfile;
   std::string checked;
   bool bases_only = false;
+  bool with_external = false;  // external bases in the edges format too
 };
 
 Status CheckSearchDirs(const std::vector<std::string>& dirs) {
@@ -237,8 +238,9 @@ Status RunGraph(SharedOptions shared, const GraphOptions& options) {
   if (!entries) return entries.error();
   std::string text = options.format == "dot"     ? GraphDot(*entries)
                      : options.format == "cmake" ? GraphCMake(*entries)
-                     : options.format == "edges" ? GraphEdges(*entries)
-                                                 : GraphJson(*entries);
+                     : options.format == "edges"
+                         ? GraphEdges(*entries, options.with_external)
+                         : GraphJson(*entries);
   if (!options.depfile.empty()) {
     std::string target = !options.checked.empty()    ? options.checked
                          : options.edges_out.empty() ? options.output
@@ -248,8 +250,8 @@ Status RunGraph(SharedOptions shared, const GraphOptions& options) {
     if (!written) return written.error();
   }
   if (!options.edges_out.empty()) {
-    Expected<bool> written =
-        util::WriteFileIfChanged(options.edges_out, GraphEdges(*entries));
+    Expected<bool> written = util::WriteFileIfChanged(
+        options.edges_out, GraphEdges(*entries, options.with_external));
     if (!written) return written.error();
   }
   if (Status status = WriteOrPrint(options.output, text); !status) {
@@ -331,6 +333,8 @@ int Run(int argc, char** argv) {
                             "A marker rewritten at every successful run");
   graph_command->add_flag("--bases-only", graph.bases_only,
                           "Do not resolve the context files");
+  graph_command->add_flag("--with-external", graph.with_external,
+                          "List the external bases in the edges format too");
   AddSharedOptions(graph_command, &shared);
 
   EngineOptions engine;
@@ -338,6 +342,8 @@ int Run(int argc, char** argv) {
   CLI::App* build_command = AddBuildCommand(&app, &shared, &engine, &build);
   CheckOptions check;
   CLI::App* check_command = AddCheckCommand(&app, &engine, &check);
+  IdentifyOptions identify;
+  CLI::App* identify_command = AddIdentifyCommand(&app, &engine, &identify);
 
   OneValuePerOccurrence(&app);
   try {
@@ -360,6 +366,7 @@ int Run(int argc, char** argv) {
   if (*parse_command) return Report(RunParse(parse_file));
   if (*build_command) return Report(RunBuild(shared, engine, build));
   if (*check_command) return Report(RunCheck(engine, check));
+  if (*identify_command) return Report(RunIdentify(engine, identify));
   return Report(RunGraph(shared, graph));
 }
 

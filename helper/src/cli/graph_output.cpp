@@ -118,12 +118,17 @@ std::string GraphCMake(const std::vector<GraphEntry>& entries) {
   return script + "set(QDI_IMAGES " + CMakeList(names) + ")\n";
 }
 
-std::string GraphEdges(const std::vector<GraphEntry>& entries) {
+std::string GraphEdges(const std::vector<GraphEntry>& entries,
+                       bool with_external) {
   std::string text;
   for (const GraphEntry& entry : entries) {
     text += entry.image->name + ":";
     for (const std::string& base : entry.image->local_bases) {
       text += " " + base;
+    }
+    if (with_external) {
+      text += " |";
+      for (const std::string& base : entry.external_bases) text += " " + base;
     }
     text += "\n";
   }

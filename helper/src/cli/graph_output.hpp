@@ -28,6 +28,9 @@ std::string GraphDot(const std::vector<GraphEntry>& entries);
 std::string GraphCMake(const std::vector<GraphEntry>& entries);
 // "name: base1 base2" per image: it changes only when the set of images or
 // a local-base edge changes, so the module's configure step depends on it.
-std::string GraphEdges(const std::vector<GraphEntry>& entries);
+// With `with_external`, " | ext1 ext2" follows, the external bases, which
+// the module pins when it pins external bases.
+std::string GraphEdges(const std::vector<GraphEntry>& entries,
+                       bool with_external = false);
 
 }  // namespace qdi::cli

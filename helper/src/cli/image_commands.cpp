@@ -7,6 +7,7 @@
 #include "core/evaluate.hpp"
 #include "engine/engine.hpp"
 #include "engine/process.hpp"
+#include "engine/registry.hpp"
 #include "flatten/flattener.hpp"
 #include "util/files.hpp"
 
@@ -29,6 +30,15 @@ engine::Engine MakeEngine(const EngineOptions& options) {
   engine::Engine engine{{options.engine}};
   engine.command.insert(engine.command.end(), options.engine_args.begin(),
                         options.engine_args.end());
+  return engine;
+}
+
+engine::Engine MakeBuildEngine(const EngineOptions& engine_options,
+                               const BuildOptions& options) {
+  engine::Engine engine = MakeEngine(engine_options);
+  if (!options.build_command.empty()) {
+    engine.build_command = options.build_command;
+  }
   return engine;
 }
 
@@ -86,6 +96,37 @@ std::vector<std::string> EngineBuildArgs(const graph::Graph& graph,
   return args;
 }
 
+// The image's own Dockerfile, its local bases named by their tags, in its
+// own context: the engine must have the bases.
+Status PrepareLayered(const graph::Graph& graph, const graph::Image& image,
+                      const BuildOptions& options, const std::string& work_dir,
+                      engine::BuildRequest* request) {
+  Expected<std::string> text =
+      flatten::LayeredText(graph, image, options.tag_prefix);
+  if (!text) return text.error();
+  Expected<bool> written = util::WriteFileIfChanged(request->dockerfile, *text);
+  if (!written) return written.error();
+  Expected<std::string> context = PrepareContext(graph, image, work_dir);
+  if (!context) return context.error();
+  request->context_dir = *context;
+  return Ok{};
+}
+
+// The flattened Dockerfile in the union of the chain's contexts: it needs
+// no local image, so a builder on another machine can build it.
+Status PrepareFlattened(const graph::Graph& graph, const graph::Image& image,
+                        const std::string& work_dir,
+                        engine::BuildRequest* request) {
+  Expected<core::Evaluation> evaluation =
+      core::Evaluate(graph, image, /*trace=*/nullptr);
+  if (!evaluation) return evaluation.error();
+  Expected<bool> written =
+      util::WriteFileIfChanged(request->dockerfile, evaluation->flattened.text);
+  if (!written) return written.error();
+  request->context_dir = work_dir + "/context";
+  return core::WriteContext(evaluation->context_files, request->context_dir);
+}
+
 Status BuildWithEngine(const graph::Graph& graph, const graph::Image& image,
                        const BuildOptions& options,
                        const engine::Engine& engine,
@@ -94,18 +135,136 @@ Status BuildWithEngine(const graph::Graph& graph, const graph::Image& image,
                              ? options.image_stamp + ".work"
                              : options.work_dir;
   if (Status reset = ResetWorkDir(work_dir); !reset) return reset;
-  Expected<std::string> text =
-      flatten::LayeredText(graph, image, options.tag_prefix);
-  if (!text) return text.error();
   request.dockerfile = work_dir + "/Dockerfile";
-  Expected<bool> written = util::WriteFileIfChanged(request.dockerfile, *text);
-  if (!written) return written.error();
-  Expected<std::string> context = PrepareContext(graph, image, work_dir);
-  if (!context) return context.error();
-  request.context_dir = *context;
+  Status prepared =
+      options.flattened
+          ? PrepareFlattened(graph, image, work_dir, &request)
+          : PrepareLayered(graph, image, options, work_dir, &request);
+  if (!prepared) return prepared;
   request.log_file = work_dir + "/build.log";
   request.build_args = EngineBuildArgs(graph, image);
   return engine::Build(engine, request);
+}
+
+void AddRegistryOptions(CLI::App* command, BuildOptions* options) {
+  command->add_option("--registry", options->registry,
+                      "A registry (HOST[:PORT][/PATH]) to pull the image "
+                      "from before building it");
+  command->add_option("--registry-repository", options->registry_repository,
+                      "The image's repository in the registry (default: "
+                      "qemu/ and the image's name)");
+  command->add_option("--registry-flag", options->registry_flags,
+                      "An option of the engine's pull and push, such as "
+                      "--tls-verify=false (repeatable)");
+  command->add_flag("--push", options->push,
+                    "Push the image to the registry after building it");
+  command->add_flag("--strict-push", options->strict_push,
+                    "Fail when that push fails, instead of saying so");
+}
+
+void Say(const std::string& tag, const std::string& text) {
+  std::cerr << "qemu-docker-images: " << tag << ": " << text << "\n";
+}
+
+engine::Registry MakeRegistry(const BuildOptions& options,
+                              const graph::Image& image) {
+  engine::Registry registry;
+  registry.address = options.registry;
+  registry.repository = options.registry_repository.empty()
+                            ? "qemu/" + image.name
+                            : options.registry_repository;
+  registry.flags = options.registry_flags;
+  return registry;
+}
+
+// True when the registry cache had the image, which `tag` now names.  A
+// cache that cannot help is a reason to build, never an error.
+bool PullFromRegistry(const engine::Engine& engine,
+                      const engine::Registry& registry,
+                      const BuildOptions& options, const std::string& tag,
+                      const std::string& checksum) {
+  using Kind = engine::PullResult::Kind;
+  engine::PullResult pulled =
+      engine::PullCached(engine, registry, checksum, tag);
+  std::string ref = engine::CachedRef(registry, checksum);
+  if (pulled.kind == Kind::kPulled) {
+    if (options.verbose) Say(tag, ref + ": pulled, not built");
+    return true;
+  }
+  if (pulled.kind == Kind::kMissing) {
+    if (options.verbose) Say(tag, ref + " is not in the registry: building");
+  } else if (pulled.kind == Kind::kWrongLabel) {
+    Say(tag, "not using " + pulled.detail + " from the registry, since " +
+                 "its checksum should be " + checksum + "; building it");
+  } else {
+    Say(tag,
+        "cannot pull from the registry (" + pulled.detail + "); building it");
+  }
+  return false;
+}
+
+// A failed push leaves a good image that other machines build again; it
+// fails the step only when the user asked for strict pushing.
+Status PushToRegistry(const engine::Engine& engine,
+                      const engine::Registry& registry,
+                      const BuildOptions& options, const std::string& tag,
+                      const std::string& checksum) {
+  Status pushed = engine::PushBuilt(engine, registry, checksum, tag);
+  if (pushed) {
+    if (options.verbose)
+      Say(tag, "pushed " + engine::CachedRef(registry, checksum));
+    return Ok{};
+  }
+  if (options.strict_push) {
+    return Error{"pushing " + tag + " to the registry failed (" +
+                 pushed.error().message +
+                 "); check the registry, or switch strict pushing off "
+                 "(QEMU_DOCKER_IMAGES_REGISTRY_STRICT_PUSH, --strict-push)"};
+  }
+  Say(tag, "pushing to the registry failed (" + pushed.error().message +
+               "); the image is built, but other machines build it too");
+  return Ok{};
+}
+
+void SayWhatTheEngineHas(const std::string& tag, const std::string& checksum,
+                         const std::optional<std::string>& present,
+                         bool has_registry) {
+  std::string next = present == checksum ? "current, not built"
+                     : has_registry      ? "asking the registry"
+                                         : "building";
+  Say(tag, "checksum " + checksum + ", the engine has " +
+               (present ? *present : std::string("no such image")) + ": " +
+               next);
+}
+
+// Asks the engine, then the registry cache, and builds only when neither
+// has the image.  An image found in the engine is pushed too, since a
+// strict push that failed leaves it there, built but not shared.
+Status MakeCurrent(const graph::Graph& graph, const graph::Image& image,
+                   const BuildOptions& options, const engine::Engine& engine,
+                   const std::string& tag, const std::string& checksum) {
+  bool has_registry = !options.registry.empty();
+  engine::Registry registry = MakeRegistry(options, image);
+  std::optional<std::string> present = engine::ImageChecksum(engine, tag);
+  if (options.verbose) {
+    SayWhatTheEngineHas(tag, checksum, present, has_registry);
+  }
+  if (present != checksum) {
+    if (has_registry &&
+        PullFromRegistry(engine, registry, options, tag, checksum)) {
+      return Ok{};
+    }
+    engine::BuildRequest request;
+    request.tag = tag;
+    request.checksum = checksum;
+    request.flags = options.build_flags;
+    request.no_cache = options.no_cache;
+    request.verbose = options.verbose;
+    Status built = BuildWithEngine(graph, image, options, engine, request);
+    if (!built) return built;
+  }
+  if (!has_registry || !options.push) return Ok{};
+  return PushToRegistry(engine, registry, options, tag, checksum);
 }
 
 }  // namespace
@@ -141,8 +300,32 @@ CLI::App* AddBuildCommand(CLI::App* app, SharedOptions* shared,
   command->add_flag("--touch-when-current", options->touch_when_current,
                     "Update the image stamp's time even when nothing "
                     "changed, for build tools without restat (Make)");
+  command->add_option("--build-command", options->build_command,
+                      "A word that replaces the engine's 'build', such as "
+                      "buildx, build, --builder, NAME, --load (repeatable)");
+  command->add_flag("--flattened", options->flattened,
+                    "Build the flattened Dockerfile in the union of the "
+                    "chain's contexts, with no local base image");
+  AddRegistryOptions(command, options);
   AddEngineOptions(command, engine);
   AddSharedOptions(command, shared);
+  return command;
+}
+
+CLI::App* AddIdentifyCommand(CLI::App* app, EngineOptions* engine,
+                             IdentifyOptions* options) {
+  CLI::App* command = app->add_subcommand(
+      "identify",
+      "Write the image ID of each external base to its file, rewriting "
+      "the file only when the ID changed");
+  command->add_option("REF=FILE", options->bases)->required();
+  command->add_flag("--pull", options->pull,
+                    "Pull each base first, to see an update in its registry");
+  command->add_option("--pull-flag", options->pull_flags,
+                      "An option of the engine's pull (repeatable)");
+  command->add_flag("-v,--verbose", options->verbose,
+                    "Also name the bases that did not change");
+  AddEngineOptions(command, engine);
   return command;
 }
 
@@ -174,7 +357,7 @@ Status RunBuild(const SharedOptions& shared,
   if (!image) return image.error();
   Expected<std::string> checksum = ReadChecksum(options.stamp);
   if (!checksum) return checksum.error();
-  engine::Engine engine = MakeEngine(engine_options);
+  engine::Engine engine = MakeBuildEngine(engine_options, options);
   std::string tag =
       options.tag.empty() ? options.tag_prefix + (*image)->name : options.tag;
 
@@ -200,24 +383,8 @@ Status RunBuild(const SharedOptions& shared,
     return removed;
   }
 
-  engine::BuildRequest request;
-  request.tag = tag;
-  request.checksum = *checksum;
-  std::optional<std::string> present = engine::ImageChecksum(engine, tag);
-  if (options.verbose) {
-    std::cerr << "qemu-docker-images: " << tag << ": checksum " << *checksum
-              << ", the engine has "
-              << (present ? *present : std::string("no such image"))
-              << (present == *checksum ? ": current, not built\n"
-                                       : ": building\n");
-  }
-  if (present != *checksum) {
-    request.flags = options.build_flags;
-    request.no_cache = options.no_cache;
-    request.verbose = options.verbose;
-    Status built = BuildWithEngine(graph, **image, options, engine, request);
-    if (!built) return built;
-  }
+  Status current = MakeCurrent(graph, **image, options, engine, tag, *checksum);
+  if (!current) return current;
   Expected<bool> written =
       util::WriteFileIfChanged(options.image_stamp, stamp_text);
   if (!written) return written.error();
@@ -245,6 +412,72 @@ Status RunCheck(const EngineOptions& engine_options,
               << " or built from other sources; the next build rebuilds "
                  "it\n";
     if (Status removed = RemoveStamp(stamp); !removed) return removed;
+  }
+  return Ok{};
+}
+
+namespace {
+
+constexpr const char* kAbsent = "absent";
+
+void PullBase(const engine::Engine& engine, const IdentifyOptions& options,
+              const std::string& ref) {
+  std::vector<std::string> args = {"pull"};
+  args.insert(args.end(), options.pull_flags.begin(), options.pull_flags.end());
+  args.push_back(ref);
+  Expected<engine::CommandResult> pulled = engine::RunCommand(engine, args);
+  if (options.verbose && pulled && pulled->exit_code != 0) {
+    std::cerr << "qemu-docker-images: " << ref << ": the pull failed ("
+              << pulled->last_line << "); asking the engine as it is\n";
+  }
+}
+
+// What the engine knows `ref` as.  A missing base is pulled, as the build
+// would pull it; one that cannot be had is recorded as absent, so that it
+// changes the checksums once it appears.
+std::string IdentityOf(const engine::Engine& engine,
+                       const IdentifyOptions& options, const std::string& ref) {
+  if (options.pull) PullBase(engine, options, ref);
+  std::optional<std::string> id = engine::ImageId(engine, ref);
+  if (!id && !options.pull) {
+    PullBase(engine, options, ref);
+    id = engine::ImageId(engine, ref);
+  }
+  if (id) return *id;
+  std::cerr << "qemu-docker-images: external base " << ref
+            << " is not in the engine and cannot be pulled; its images are "
+               "checksummed with it absent until it is there\n";
+  return kAbsent;
+}
+
+std::string FirstLine(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
+
+}  // namespace
+
+Status RunIdentify(const EngineOptions& engine_options,
+                   const IdentifyOptions& options) {
+  engine::Engine engine = MakeEngine(engine_options);
+  for (const std::string& item : options.bases) {
+    size_t equals = item.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return Error{"'" + item + "' is not REF=FILE", true};
+    }
+    std::string ref = item.substr(0, equals);
+    std::string file = item.substr(equals + 1);
+    std::string identity = IdentityOf(engine, options, ref);
+    Expected<std::string> old = util::ReadFile(file);
+    Expected<bool> written = util::WriteFileIfChanged(file, identity + "\n");
+    if (!written) return written.error();
+    if (*written && old) {
+      std::cout << "qemu-docker-images: external base " << ref
+                << " changed (it was " << FirstLine(*old) << ", it is "
+                << identity << "); the images above it are rebuilt at the "
+                << "next build\n";
+    } else if (!*written && options.verbose) {
+      std::cout << ref << ": unchanged, " << identity << "\n";
+    }
   }
   return Ok{};
 }

@@ -1,8 +1,10 @@
 #pragma once
 
 // The commands that talk to the container engine: `build` makes one image
-// current (asking the engine first, building only when it must) and
-// `check` forgets the images that the engine no longer has.
+// current (asking the engine first, then the registry cache when there is
+// one, building only when it must), `check` forgets the images that the
+// engine no longer has, and `identify` records which image each external
+// base is, for checksums that pin them.
 
 #include <string>
 #include <vector>
@@ -30,10 +32,27 @@ struct BuildOptions {
   bool no_cache = false;
   bool verbose = false;
   bool touch_when_current = false;
+  // Replaces "build" in the engine's command, e.g. buildx build --load.
+  std::vector<std::string> build_command;
+  // Build from the flattened Dockerfile and the union of the chain's
+  // contexts, for builders that cannot see the engine's local images.
+  bool flattened = false;
+  std::string registry;             // the registry cache; empty: none
+  std::string registry_repository;  // default: "qemu/" + the image's name
+  std::vector<std::string> registry_flags;  // options of pull and push
+  bool push = false;         // push what was built to the registry
+  bool strict_push = false;  // a failed push fails the step
 };
 
 struct CheckOptions {
   std::vector<std::string> images;  // "IMAGE-STAMP=TAG"
+  bool verbose = false;
+};
+
+struct IdentifyOptions {
+  std::vector<std::string> bases;  // "REF=FILE"
+  bool pull = false;               // pull each base before asking
+  std::vector<std::string> pull_flags;
   bool verbose = false;
 };
 
@@ -42,8 +61,12 @@ CLI::App* AddBuildCommand(CLI::App* app, SharedOptions* shared,
 CLI::App* AddCheckCommand(CLI::App* app, EngineOptions* engine,
                           CheckOptions* options);
 
+CLI::App* AddIdentifyCommand(CLI::App* app, EngineOptions* engine,
+                             IdentifyOptions* options);
+
 Status RunBuild(const SharedOptions& shared, const EngineOptions& engine,
                 const BuildOptions& options);
 Status RunCheck(const EngineOptions& engine, const CheckOptions& options);
+Status RunIdentify(const EngineOptions& engine, const IdentifyOptions& options);
 
 }  // namespace qdi::cli

@@ -57,6 +57,9 @@ void AddSharedOptions(CLI::App* command, SharedOptions* options) {
                       "NAME DIR: the context folder of the local image NAME");
   command->add_option("--image-build-arg", options->image_build_args,
                       "NAME:KEY=VALUE: a build argument of image NAME only");
+  command->add_option("--base-identity", options->base_identities,
+                      "REF=FILE: pin the external base REF to the identity "
+                      "that FILE holds (written by identify)");
   command->add_flag("--debug-hash", options->debug_hash,
                     "Print every field that is hashed to standard error");
 }
@@ -92,6 +95,13 @@ Expected<graph::Settings> MakeSettings(const SharedOptions& options) {
     if (Status status = AddImageBuildArg(arg, &settings); !status) {
       return status.error();
     }
+  }
+  for (const std::string& pin : options.base_identities) {
+    size_t equals = pin.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return Error{"--base-identity '" + pin + "' is not REF=FILE", true};
+    }
+    settings.base_identities[pin.substr(0, equals)] = pin.substr(equals + 1);
   }
   return settings;
 }

@@ -26,6 +26,7 @@ struct SharedOptions {
   StringPairs image_extra_files;
   StringPairs image_contexts;
   std::vector<std::string> image_build_args;  // NAME:KEY=VALUE
+  std::vector<std::string> base_identities;   // REF=FILE
   bool debug_hash = false;
 };
 

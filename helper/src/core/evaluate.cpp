@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include <sys/stat.h>
 
@@ -91,6 +92,39 @@ Status MergeContext(const graph::Image& image,
   return Ok{};
 }
 
+// With pinned external bases, the identity of each one that the chain
+// stands on is part of what the image is made of.  It is read from a file
+// that `identify` writes, so that checking a checksum asks no engine.
+// TODO: the build still names the base by its tag, so a base pulled anew
+// between `identify` and the build is built on under the old identity;
+// writing the pinned image ID into the FROM line would close that gap.
+Status HashExternalBases(const graph::Graph& graph,
+                         const std::vector<const graph::Image*>& chain,
+                         hash::Hasher* hasher,
+                         std::vector<std::string>* inputs) {
+  const auto& files = graph.settings().base_identities;
+  std::set<std::string> seen;
+  for (const graph::Image* image : chain) {
+    for (const graph::Stage& stage : image->stages) {
+      if (stage.base.kind != graph::Ref::Kind::kExternal) continue;
+      auto file = files.find(stage.base.image);
+      if (file == files.end() || !seen.insert(file->first).second) continue;
+      Expected<std::string> identity = util::ReadFile(file->second);
+      if (!identity) {
+        return ErrorAt(image->path, image->file.instructions[stage.from].line,
+                       "the identity of external base '" + file->first +
+                           "' is unknown (" + identity.error().message +
+                           "); build the target docker-images-check-bases");
+      }
+      hasher->Add(Tag::kBaseName, file->first);
+      hasher->Add(Tag::kBaseIdentity,
+                  identity->substr(0, identity->find('\n')));
+      inputs->push_back(file->second);
+    }
+  }
+  return Ok{};
+}
+
 }  // namespace
 
 Expected<Evaluation> Evaluate(const graph::Graph& graph,
@@ -105,7 +139,8 @@ Expected<Evaluation> Evaluate(const graph::Graph& graph,
   hasher.Add(Tag::kFormat, kFormat);
   hasher.Add(Tag::kText, result.flattened.canonical);
   std::map<std::string, ContextFile> merged;
-  for (const graph::Image* image : graph.Chain(top)) {
+  std::vector<const graph::Image*> chain = graph.Chain(top);
+  for (const graph::Image* image : chain) {
     result.inputs.push_back(image->path);
     hasher.Add(Tag::kImage, image->name);
     HashBuildArgs(graph, *image, &hasher);
@@ -131,6 +166,8 @@ Expected<Evaluation> Evaluate(const graph::Graph& graph,
       return status.error();
     }
   }
+  Status pinned = HashExternalBases(graph, chain, &hasher, &result.inputs);
+  if (!pinned) return pinned.error();
   for (auto& [name, file] : merged) result.context_files.push_back(file);
   result.checksum = hasher.HexDigest();
   return result;

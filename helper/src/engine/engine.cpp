@@ -43,10 +43,38 @@ std::optional<std::string> ImageChecksum(const Engine& engine,
   return label;
 }
 
+std::optional<std::string> ImageId(const Engine& engine,
+                                   const std::string& ref) {
+  std::vector<std::string> argv = engine.command;
+  argv.insert(argv.end(), {"image", "inspect", "--format", "{{.Id}}", ref});
+  Expected<ProcessResult> result =
+      RunProcess(argv, Output::kCaptureQuietly, /*log_file=*/"");
+  if (!result || result->exit_code != 0) return std::nullopt;
+  std::string id = TrimEnd(result->output);
+  if (id.empty()) return std::nullopt;
+  return id;
+}
+
+Expected<CommandResult> RunCommand(const Engine& engine,
+                                   const std::vector<std::string>& args) {
+  CommandResult command;
+  command.argv = engine.command;
+  command.argv.insert(command.argv.end(), args.begin(), args.end());
+  Expected<ProcessResult> result =
+      RunProcess(command.argv, Output::kCaptureAll, /*log_file=*/"");
+  if (!result) return result.error();
+  command.exit_code = result->exit_code;
+  command.output = std::move(result->output);
+  std::string last = TrimEnd(Tail(command.output, 1));
+  command.last_line = last.substr(last.rfind('\n') + 1);
+  return command;
+}
+
 std::vector<std::string> BuildCommand(const Engine& engine,
                                       const BuildRequest& request) {
   std::vector<std::string> argv = engine.command;
-  argv.push_back("build");
+  argv.insert(argv.end(), engine.build_command.begin(),
+              engine.build_command.end());
   if (request.no_cache) argv.push_back("--no-cache");
   argv.insert(argv.end(), request.flags.begin(), request.flags.end());
   argv.insert(argv.end(), {"-t", request.tag, "--label",

@@ -65,12 +65,16 @@ Expected<ProcessResult> RunProcess(const std::vector<std::string>& argv,
 
   FileActions actions;
   int pipe_fds[2] = {-1, -1};
-  bool capture =
-      output == Output::kCapture || output == Output::kCaptureQuietly;
+  bool capture = output == Output::kCapture ||
+                 output == Output::kCaptureQuietly ||
+                 output == Output::kCaptureAll;
   if (capture) {
     if (pipe(pipe_fds) != 0) return StartError(argv, errno);
     posix_spawn_file_actions_addclose(actions.get(), pipe_fds[0]);
     posix_spawn_file_actions_adddup2(actions.get(), pipe_fds[1], 1);
+    if (output == Output::kCaptureAll) {
+      posix_spawn_file_actions_adddup2(actions.get(), pipe_fds[1], 2);
+    }
     posix_spawn_file_actions_addclose(actions.get(), pipe_fds[1]);
   }
   if (output == Output::kCaptureQuietly) {

@@ -14,13 +14,14 @@ namespace qdi::engine {
 enum class Output {
   kCapture,         // standard output is returned, standard error inherited
   kCaptureQuietly,  // standard output is returned, standard error dropped
+  kCaptureAll,      // both are returned, interleaved as written
   kInherit,         // both go where ours go
   kLogFile,         // both go to a log file
 };
 
 struct ProcessResult {
   int exit_code = 0;   // 128 + N when killed by signal N
-  std::string output;  // kCapture only
+  std::string output;  // the kCapture kinds only
 };
 
 // Runs `argv` (argv[0] is looked up in PATH) and waits for it.  Fails only

@@ -29,6 +29,10 @@ struct Settings {
   dockerfile::Variables build_args;
   std::map<std::string, ImageSettings> per_image;  // by image name
   ImageSettings top;  // for the image named on the command line
+  // External base image -> the file that holds its identity (image ID);
+  // when set, the checksums cover it, so that an update of the base makes
+  // the images above it stale.
+  std::map<std::string, std::string> base_identities;
 };
 
 // The image name of a Dockerfile path: "a/debian10.docker" -> "debian10".

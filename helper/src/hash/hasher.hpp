@@ -28,6 +28,8 @@ enum class Tag : char {
   kArgName = 'A',
   kArgValue = 'a',
   kImage = 'I',
+  kBaseName = 'B',      // an external base, when external bases are pinned
+  kBaseIdentity = 'b',  // what the engine knows it as
 };
 
 class Hasher {
