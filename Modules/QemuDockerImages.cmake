@@ -130,23 +130,99 @@ option(QEMU_DOCKER_IMAGES_NOCACHE "Build images without the engine's cache"
   OFF)
 set(QEMU_DOCKER_IMAGES_TAG_PREFIX "qemu/" CACHE STRING
   "Prefix of the images' tags")
+option(QEMU_DOCKER_IMAGES_ADD_CURRENT_USER
+  "Add the current user to every image that does not say otherwise" OFF)
+set(QEMU_DOCKER_IMAGES_CURRENT_USER "" CACHE STRING
+  "NAME:UID of the user added to images (empty: the user running CMake)")
+option(QEMU_DOCKER_IMAGES_PASS_PROXY
+  "Pass the environment's proxy variables to image builds" ON)
+set(QEMU_DOCKER_IMAGES_RUNNER "auto" CACHE STRING
+  "What runs tests in images: auto, engine or buildah")
+set_property(CACHE QEMU_DOCKER_IMAGES_RUNNER PROPERTY STRINGS
+  auto engine buildah)
 option(QEMU_DOCKER_IMAGES_VERBOSE
   "Say why each image is built and show the engine's output" OFF)
 set(QEMU_DOCKER_IMAGES_HELPER "" CACHE FILEPATH
   "The qemu-docker-images executable (empty: found automatically)")
 
 function(QemuDockerImages_Add name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg ""
-    "DOCKERFILE;CONTEXT;TAG" "BUILD_ARGS;EXTRA_FILES;ENGINE_FLAGS")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "ADD_CURRENT_USER;NOUSER"
+    "DOCKERFILE;CONTEXT;TAG"
+    "BUILD_ARGS;EXTRA_FILES;ENGINE_FLAGS;EXECUTABLES")
   _qdi_reject_unparsed(QemuDockerImages_Add "${arg_UNPARSED_ARGUMENTS}")
   if(NOT arg_DOCKERFILE)
     message(FATAL_ERROR
       "QemuDockerImages_Add(${name}): DOCKERFILE is required; name the "
       "image's Dockerfile")
   endif()
+  if(arg_ADD_CURRENT_USER AND arg_NOUSER)
+    message(FATAL_ERROR
+      "QemuDockerImages_Add(${name}): ADD_CURRENT_USER and NOUSER "
+      "contradict each other; give one of them")
+  endif()
   _qdi_add_image("${name}" "${arg_DOCKERFILE}" "${arg_BUILD_ARGS}"
     "${arg_EXTRA_FILES}" "${arg_CONTEXT}" "${arg_ENGINE_FLAGS}"
     "${arg_TAG}" QemuDockerImages_Add)
+  set(executables "")
+  foreach(file IN LISTS arg_EXECUTABLES)
+    get_filename_component(file "${file}" ABSOLUTE)
+    list(APPEND executables "${file}")
+  endforeach()
+  set_property(GLOBAL PROPERTY _QDI_${name}_executables "${executables}")
+  if(arg_ADD_CURRENT_USER)
+    set_property(GLOBAL PROPERTY _QDI_${name}_user ON)
+  elseif(arg_NOUSER)
+    set_property(GLOBAL PROPERTY _QDI_${name}_user OFF)
+  endif()
+endfunction()
+
+function(QemuDockerImages_AddTest name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "MOUNT_SOURCE_DIR;MOUNT_BINARY_DIR"
+    "IMAGE;WORKING_DIRECTORY;USER" "COMMAND;ENVIRONMENT")
+  _qdi_reject_unparsed(QemuDockerImages_AddTest "${arg_UNPARSED_ARGUMENTS}")
+  if(NOT name MATCHES "^[A-Za-z0-9_.-]+$")
+    message(FATAL_ERROR
+      "QemuDockerImages_AddTest: '${name}' is not a valid test name; use "
+      "letters, digits, '.', '_' and '-', since it names a target too")
+  endif()
+  foreach(required IMAGE COMMAND)
+    if(NOT arg_${required})
+      message(FATAL_ERROR
+        "QemuDockerImages_AddTest(${name}): ${required} is required")
+    endif()
+  endforeach()
+  foreach(word IN LISTS arg_COMMAND)
+    if(word MATCHES "\n")
+      message(FATAL_ERROR
+        "QemuDockerImages_AddTest(${name}): COMMAND argument '${word}' "
+        "holds a newline, which build files cannot carry; write it on "
+        "one line")
+    endif()
+  endforeach()
+  get_property(tests GLOBAL PROPERTY _QDI_TEST_NAMES)
+  if(name IN_LIST tests)
+    message(FATAL_ERROR
+      "QemuDockerImages_AddTest(${name}): the test is added twice; give "
+      "each test its own name")
+  endif()
+  set(source "")
+  set(binary "")
+  if(arg_MOUNT_SOURCE_DIR)
+    set(source "${CMAKE_SOURCE_DIR}")
+  endif()
+  if(arg_MOUNT_BINARY_DIR)
+    set(binary "${CMAKE_BINARY_DIR}")
+  endif()
+  set_property(GLOBAL APPEND PROPERTY _QDI_TEST_NAMES "${name}")
+  set(prefix _QDI_TEST_${name})
+  set_property(GLOBAL PROPERTY ${prefix}_image "${arg_IMAGE}")
+  set_property(GLOBAL PROPERTY ${prefix}_command "${arg_COMMAND}")
+  set_property(GLOBAL PROPERTY ${prefix}_source_dir "${source}")
+  set_property(GLOBAL PROPERTY ${prefix}_binary_dir "${binary}")
+  set_property(GLOBAL PROPERTY ${prefix}_workdir "${arg_WORKING_DIRECTORY}")
+  set_property(GLOBAL PROPERTY ${prefix}_user "${arg_USER}")
+  set_property(GLOBAL PROPERTY ${prefix}_environment "${arg_ENVIRONMENT}")
+  _qdi_record_test("${name}")
 endfunction()
 
 function(QemuDockerImages_AddDirectory dir)

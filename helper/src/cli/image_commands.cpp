@@ -5,8 +5,10 @@
 
 #include "context/context.hpp"
 #include "core/evaluate.hpp"
+#include "core/pre_script.hpp"
 #include "engine/engine.hpp"
 #include "engine/process.hpp"
+#include "engine/proxy.hpp"
 #include "flatten/flattener.hpp"
 #include "util/files.hpp"
 
@@ -15,22 +17,6 @@ namespace qdi::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-void AddEngineOptions(CLI::App* command, EngineOptions* engine) {
-  command->add_option("--engine", engine->engine,
-                      "docker, podman or the path of a docker-compatible "
-                      "command (default: docker)");
-  command->add_option("--engine-arg", engine->engine_args,
-                      "A global option of the engine, such as podman's "
-                      "--root DIR (repeatable)");
-}
-
-engine::Engine MakeEngine(const EngineOptions& options) {
-  engine::Engine engine{{options.engine}};
-  engine.command.insert(engine.command.end(), options.engine_args.begin(),
-                        options.engine_args.end());
-  return engine;
-}
 
 Expected<std::string> ReadChecksum(const std::string& stamp) {
   Expected<std::string> text = util::ReadFile(stamp);
@@ -78,37 +64,80 @@ Status ResetWorkDir(const std::string& dir) {
 }
 
 std::vector<std::string> EngineBuildArgs(const graph::Graph& graph,
-                                         const graph::Image& image) {
+                                         const graph::Image& image,
+                                         bool pass_proxy) {
   std::vector<std::string> args;
-  for (const auto& [name, value] : graph.ReadOptionsOf(image.name).build_args) {
-    args.push_back(name + "=" + value);
+  dockerfile::Variables given = graph.ReadOptionsOf(image.name).build_args;
+  for (const auto& [name, value] : given) args.push_back(name + "=" + value);
+  if (!pass_proxy) return args;
+  for (const std::string& proxy : engine::ProxyBuildArgs()) {
+    // A value given as a build argument wins over the environment's.
+    if (given.count(proxy.substr(0, proxy.find('='))) == 0) {
+      args.push_back(proxy);
+    }
   }
   return args;
 }
 
-Status BuildWithEngine(const graph::Graph& graph, const graph::Image& image,
-                       const BuildOptions& options,
-                       const engine::Engine& engine,
-                       engine::BuildRequest request) {
+// Runs the image's NAME.pre script, if it has one, in the folder that
+// becomes the staged context, before the staged files are copied there,
+// as docker.py did.  With a real context folder it runs in an unused
+// folder: only its exit status counts.
+Expected<core::PreOutcome> RunPre(const graph::Image& image,
+                                  const std::string& work_dir, bool verbose) {
+  std::optional<std::string> script = core::PreScriptOf(image);
+  if (!script) return core::PreOutcome::kBuild;
+  if (Status made = ResetWorkDir(work_dir + "/context"); !made) {
+    return made.error();
+  }
+  return core::RunPreScript(*script, work_dir + "/context", verbose,
+                            work_dir + "/pre.log");
+}
+
+Expected<core::PreOutcome> BuildWithEngine(const graph::Graph& graph,
+                                           const graph::Image& image,
+                                           const BuildOptions& options,
+                                           const engine::Engine& engine,
+                                           engine::BuildRequest request) {
   std::string work_dir = options.work_dir.empty()
                              ? options.image_stamp + ".work"
                              : options.work_dir;
-  if (Status reset = ResetWorkDir(work_dir); !reset) return reset;
+  if (Status reset = ResetWorkDir(work_dir); !reset) return reset.error();
   Expected<std::string> text =
       flatten::LayeredText(graph, image, options.tag_prefix);
   if (!text) return text.error();
   request.dockerfile = work_dir + "/Dockerfile";
   Expected<bool> written = util::WriteFileIfChanged(request.dockerfile, *text);
   if (!written) return written.error();
+  Expected<core::PreOutcome> pre = RunPre(image, work_dir, options.verbose);
+  if (!pre || *pre == core::PreOutcome::kSkip) return pre;
   Expected<std::string> context = PrepareContext(graph, image, work_dir);
   if (!context) return context.error();
   request.context_dir = *context;
   request.log_file = work_dir + "/build.log";
-  request.build_args = EngineBuildArgs(graph, image);
-  return engine::Build(engine, request);
+  request.build_args = EngineBuildArgs(graph, image, options.pass_proxy);
+  Status built = engine::Build(engine, request);
+  if (!built) return built.error();
+  return core::PreOutcome::kBuild;
 }
 
 }  // namespace
+
+void AddEngineOptions(CLI::App* command, EngineOptions* engine) {
+  command->add_option("--engine", engine->engine,
+                      "docker, podman or the path of a docker-compatible "
+                      "command (default: docker)");
+  command->add_option("--engine-arg", engine->engine_args,
+                      "A global option of the engine, such as podman's "
+                      "--root DIR (repeatable)");
+}
+
+engine::Engine MakeEngine(const EngineOptions& options) {
+  engine::Engine engine{{options.engine}};
+  engine.command.insert(engine.command.end(), options.engine_args.begin(),
+                        options.engine_args.end());
+  return engine;
+}
 
 CLI::App* AddBuildCommand(CLI::App* app, SharedOptions* shared,
                           EngineOptions* engine, BuildOptions* options) {
@@ -138,6 +167,10 @@ CLI::App* AddBuildCommand(CLI::App* app, SharedOptions* shared,
                     "Build without the engine's cache");
   command->add_flag("-v,--verbose", options->verbose,
                     "Say why the image is built and show the engine's output");
+  command->add_flag("!--no-proxy-args", options->pass_proxy,
+                    "Do not pass the environment's http_proxy, https_proxy, "
+                    "ftp_proxy, no_proxy, all_proxy (and upper-case) to the "
+                    "build");
   command->add_flag("--touch-when-current", options->touch_when_current,
                     "Update the image stamp's time even when nothing "
                     "changed, for build tools without restat (Make)");
@@ -164,6 +197,20 @@ std::string ImageStampText(const std::string& checksum,
   return checksum + "\n" + engine::DescribeCommand(engine.command) + "\n";
 }
 
+// An image whose NAME.pre script exited with 3 is recorded as skipped, so
+// that the next build neither runs the script nor asks the engine again
+// until the checksum, which covers the script, changes.
+std::string SkippedStampText(const std::string& stamp_text) {
+  return stamp_text + "skipped\n";
+}
+
+bool IsSkippedStamp(const std::string& recorded) {
+  const std::string kSkipped = "\nskipped\n";
+  return recorded.size() >= kSkipped.size() &&
+         recorded.compare(recorded.size() - kSkipped.size(), kSkipped.size(),
+                          kSkipped) == 0;
+}
+
 Status RunBuild(const SharedOptions& shared,
                 const EngineOptions& engine_options,
                 const BuildOptions& options) {
@@ -187,10 +234,13 @@ Status RunBuild(const SharedOptions& shared,
   // when nothing the image is made of changed, the engine is not asked.
   std::string stamp_text = ImageStampText(*checksum, engine);
   Expected<std::string> recorded = util::ReadFile(options.image_stamp);
-  if (recorded && *recorded == stamp_text) {
+  if (recorded &&
+      (*recorded == stamp_text || *recorded == SkippedStampText(stamp_text))) {
     if (options.verbose) {
       std::cerr << "qemu-docker-images: " << tag << ": unchanged since it "
-                << "was last made current (checksum " << *checksum << ")\n";
+                << "was last "
+                << (IsSkippedStamp(*recorded) ? "skipped" : "made current")
+                << " (checksum " << *checksum << ")\n";
     }
     if (!options.touch_when_current) return Ok{};
     return util::TouchFile(options.image_stamp);
@@ -215,8 +265,15 @@ Status RunBuild(const SharedOptions& shared,
     request.flags = options.build_flags;
     request.no_cache = options.no_cache;
     request.verbose = options.verbose;
-    Status built = BuildWithEngine(graph, **image, options, engine, request);
-    if (!built) return built;
+    Expected<core::PreOutcome> built =
+        BuildWithEngine(graph, **image, options, engine, request);
+    if (!built) return built.error();
+    if (*built == core::PreOutcome::kSkip) {
+      std::cout << "qemu-docker-images: " << tag
+                << ": skipped: " << *core::PreScriptOf(**image)
+                << " exited with status 3\n";
+      stamp_text = SkippedStampText(stamp_text);
+    }
   }
   Expected<bool> written =
       util::WriteFileIfChanged(options.image_stamp, stamp_text);
@@ -235,7 +292,8 @@ Status RunCheck(const EngineOptions& engine_options,
     std::string stamp = item.substr(0, equals);
     std::string tag = item.substr(equals + 1);
     Expected<std::string> recorded = util::ReadFile(stamp);
-    if (!recorded) continue;  // never built: nothing to forget
+    // Never built, or skipped by its NAME.pre script: nothing to forget.
+    if (!recorded || IsSkippedStamp(*recorded)) continue;
     std::string checksum = recorded->substr(0, recorded->find('\n'));
     if (engine::ImageChecksum(engine, tag) == checksum) {
       if (options.verbose) std::cout << tag << ": present\n";

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/options.hpp"
+#include "engine/engine.hpp"
 #include "util/expected.hpp"
 
 namespace qdi::cli {
@@ -30,12 +31,17 @@ struct BuildOptions {
   bool no_cache = false;
   bool verbose = false;
   bool touch_when_current = false;
+  bool pass_proxy = true;  // the environment's proxy variables
 };
 
 struct CheckOptions {
   std::vector<std::string> images;  // "IMAGE-STAMP=TAG"
   bool verbose = false;
 };
+
+// --engine and --engine-arg, and the engine they name.
+void AddEngineOptions(CLI::App* command, EngineOptions* engine);
+engine::Engine MakeEngine(const EngineOptions& options);
 
 CLI::App* AddBuildCommand(CLI::App* app, SharedOptions* shared,
                           EngineOptions* engine, BuildOptions* options);
@@ -45,5 +51,9 @@ CLI::App* AddCheckCommand(CLI::App* app, EngineOptions* engine,
 Status RunBuild(const SharedOptions& shared, const EngineOptions& engine,
                 const BuildOptions& options);
 Status RunCheck(const EngineOptions& engine, const CheckOptions& options);
+
+// Whether an image stamp records an image that its NAME.pre script
+// skipped rather than one the engine has.
+bool IsSkippedStamp(const std::string& recorded);
 
 }  // namespace qdi::cli

@@ -28,6 +28,7 @@ enum class Tag : char {
   kArgName = 'A',
   kArgValue = 'a',
   kImage = 'I',
+  kPreScript = 'P',
 };
 
 class Hasher {
