@@ -239,10 +239,10 @@ function(_qdi_generate)
   _qdi_add_graph_targets("${helper}" "${helper_depends}" "${state}"
     "${settings_args}")
 
-  foreach(field helper engine engine_args)
-    set_property(GLOBAL PROPERTY _QDI_${field} "${${field}}")
-  endforeach()
+  # What tests in images, added now or later, run with.
   set_property(GLOBAL PROPERTY _QDI_HELPER_COMMAND "${helper}")
+  set_property(GLOBAL PROPERTY _QDI_ENGINE "${engine}")
+  set_property(GLOBAL PROPERTY _QDI_ENGINE_ARGS "${engine_args}")
   set_property(GLOBAL PROPERTY _QDI_GENERATED TRUE)
   _qdi_add_recorded_tests()
 endfunction()

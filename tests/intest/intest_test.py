@@ -195,7 +195,8 @@ def ctest_ok(result, name):
 
 TESTS = """\
 QemuDockerImages_AddTest(passes IMAGE tool COMMAND grep -q "tool 1" /etc/tool)
-QemuDockerImages_AddTest(fails IMAGE tool COMMAND grep -q nothing /etc/tool)
+QemuDockerImages_AddTest(fails IMAGE tool
+  COMMAND sh -c "echo in the image && grep -q nothing /etc/tool")
 QemuDockerImages_AddTest(mounts IMAGE tool MOUNT_SOURCE_DIR MOUNT_BINARY_DIR
   WORKING_DIRECTORY "${CMAKE_BINARY_DIR}"
   ENVIRONMENT GREETING=hello
@@ -225,6 +226,8 @@ def case_test_fails(args, engine):
           result.stdout)
     check("(Failed)" in result.stdout, "no failure reported:\n" +
           result.stdout)
+    check("in the image" in result.stdout,
+          "the test failed before its command ran:\n" + result.stdout)
 
 
 def case_test_mounts(args, engine):
