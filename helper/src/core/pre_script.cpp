@@ -33,6 +33,7 @@ Expected<PreOutcome> RunPreScript(const std::string& script,
                         "; fix the script (exit 3 skips the image)";
   if (!verbose) {
     Expected<std::string> log = util::ReadFile(log_file);
+    while (log && !log->empty() && log->back() == '\n') log->pop_back();
     if (log && !log->empty()) message += "; its output:\n" + *log;
   }
   return Error{message};
