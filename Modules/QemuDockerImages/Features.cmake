@@ -56,17 +56,34 @@ function(_qdi_feature_settings_args image stem out_var)
   set(${out_var} "${args}" PARENT_SCOPE)
 endfunction()
 
-# The image's NAME.pre script, when it has one at configure time.  A script
-# added later changes the scan's output, which runs CMake again.
-function(_qdi_pre_script image out_var)
+# The NAME.pre scripts of the image and of its local bases, transitively,
+# that exist at configure time: a base's script is part of the image's
+# checksum too.  A script added later changes the scan's output, which runs
+# CMake again and so makes the script a dependency; edits of known
+# scripts are in the depfile.
+function(_qdi_pre_scripts image out_var)
+  # Remembered per image, or a deep chain would be walked once per level.
+  get_property(known GLOBAL PROPERTY _QDI_${image}_pre_scripts SET)
+  if(known)
+    get_property(scripts GLOBAL PROPERTY _QDI_${image}_pre_scripts)
+    set(${out_var} "${scripts}" PARENT_SCOPE)
+    return()
+  endif()
   get_property(dockerfile GLOBAL PROPERTY _QDI_${image}_dockerfile)
   get_filename_component(dir "${dockerfile}" DIRECTORY)
   get_filename_component(stem "${dockerfile}" NAME_WLE)
-  set(script "")
+  set(scripts "")
   if(EXISTS "${dir}/${stem}.pre")
-    set(script "${dir}/${stem}.pre")
+    list(APPEND scripts "${dir}/${stem}.pre")
   endif()
-  set(${out_var} "${script}" PARENT_SCOPE)
+  _qdi_image_bases(${image} bases)
+  foreach(base IN LISTS bases)
+    _qdi_pre_scripts(${base} base_scripts)
+    list(APPEND scripts ${base_scripts})
+  endforeach()
+  list(REMOVE_DUPLICATES scripts)
+  set_property(GLOBAL PROPERTY _QDI_${image}_pre_scripts "${scripts}")
+  set(${out_var} "${scripts}" PARENT_SCOPE)
 endfunction()
 
 # docker-images-graph writes the graph with each image's state, as DOT and,

@@ -321,7 +321,7 @@ function(_qdi_add_image_target image helper helper_depends state
     set(current_args --touch-when-current)
   endif()
   set_property(GLOBAL PROPERTY _QDI_${image}_done "${done}")
-  _qdi_pre_script(${image} pre_script)
+  _qdi_pre_scripts(${image} pre_scripts)
   add_custom_command(OUTPUT "${done}"
     BYPRODUCTS ${byproducts}
     COMMAND "${helper}" flatten "${dockerfile}" -o "${dir}/flat.docker"
@@ -329,7 +329,7 @@ function(_qdi_add_image_target image helper helper_depends state
       --depfile "${dir}/deps.d" --depfile-target "${done}"
       "--expect-bases=${expected}"
       ${settings_args}
-    DEPENDS "${dockerfile}" ${pre_script} "${scanned}" ${helper_depends}
+    DEPENDS "${dockerfile}" ${pre_scripts} "${scanned}" ${helper_depends}
     DEPFILE "${dir}/deps.d"
     COMMENT "Checking what image ${tag} is made of"
     VERBATIM)

@@ -536,6 +536,17 @@ def case_graph_state_dot(folder):
         check_equal((result.returncode, result.stderr), (0, ""), "dot")
 
 
+def case_graph_edges_out(folder):
+    # The edges file written beside another format holds the same edges
+    # as --format edges: the module's configure step depends on it.
+    write_graph_folder(folder)
+    folder.run_ok("graph", "--format", "cmake", "-o", "graph.cmake",
+                  "--edges-out", "edges.txt")
+    check_equal(folder.read("edges.txt").decode(),
+                folder.run_ok("graph", "--format", "edges"),
+                "--edges-out next to --format cmake")
+
+
 def case_graph_dot(folder):
     dot = shutil.which("dot")
     if dot is None:

@@ -384,6 +384,25 @@ def case_pre_script_appears(args, engine):
           "the new script did not rebuild the image:\n" + result.stdout)
 
 
+def case_base_pre_script_appears(args, engine):
+    """A pre script added to a base after the first build rebuilds the
+    base and the image above it."""
+    project = Project(args, engine)
+    project.configure()
+    project.build()
+    before = {image: project.stamp(image, "checksum")
+              for image in ["base", "tool"]}
+    project.write("images/base.pre", "#!/bin/sh\necho base > made.txt\n",
+                  mode=0o755)
+    project.build()
+    for image in ["base", "tool"]:
+        checksum = project.stamp(image, "checksum")
+        check(checksum != before[image],
+              "%s's checksum did not change" % image)
+        check(engine.label(image) == checksum.strip(),
+              "%s was not rebuilt" % image)
+
+
 def case_executable(args, engine):
     """An executable is staged at usr/bin/ with its shared libraries, runs
     in an image that has no C library, and is part of the checksum."""

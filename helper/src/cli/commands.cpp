@@ -242,7 +242,7 @@ Status RunGraph(SharedOptions shared, const GraphOptions& options) {
   if (!images) return images.error();
   auto entries = DescribeGraph(graph, *images, !options.bases_only);
   if (!entries) return entries.error();
-  std::string text = RenderGraph(options, std::move(*entries));
+  std::string text = RenderGraph(options, *entries);
   if (!options.depfile.empty()) {
     std::string target = !options.checked.empty()    ? options.checked
                          : options.edges_out.empty() ? options.output

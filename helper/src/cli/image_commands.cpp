@@ -211,6 +211,40 @@ bool IsSkippedStamp(const std::string& recorded) {
                           kSkipped) == 0;
 }
 
+namespace {
+
+// Whether the image stamp already records `stamp_text`, made current or
+// skipped, so that the engine need not be asked.
+bool UnchangedSinceRecorded(const BuildOptions& options,
+                            const std::string& stamp_text,
+                            const std::string& tag) {
+  Expected<std::string> recorded = util::ReadFile(options.image_stamp);
+  if (!recorded ||
+      (*recorded != stamp_text && *recorded != SkippedStampText(stamp_text))) {
+    return false;
+  }
+  if (options.verbose) {
+    std::cerr << "qemu-docker-images: " << tag << ": unchanged since it "
+              << "was last "
+              << (IsSkippedStamp(*recorded) ? "skipped" : "made current")
+              << " (checksum " << stamp_text.substr(0, stamp_text.find('\n'))
+              << ")\n";
+  }
+  return true;
+}
+
+// Says in one line that the NAME.pre script skipped the image, and gives
+// what its image stamp records then.
+std::string ReportSkipped(const graph::Image& image, const std::string& tag,
+                          const std::string& stamp_text) {
+  std::cout << "qemu-docker-images: " << tag
+            << ": skipped: " << *core::PreScriptOf(image)
+            << " exited with status 3\n";
+  return SkippedStampText(stamp_text);
+}
+
+}  // namespace
+
 Status RunBuild(const SharedOptions& shared,
                 const EngineOptions& engine_options,
                 const BuildOptions& options) {
@@ -233,15 +267,7 @@ Status RunBuild(const SharedOptions& shared,
   // The build tool runs this step whenever the Dockerfiles were looked at;
   // when nothing the image is made of changed, the engine is not asked.
   std::string stamp_text = ImageStampText(*checksum, engine);
-  Expected<std::string> recorded = util::ReadFile(options.image_stamp);
-  if (recorded &&
-      (*recorded == stamp_text || *recorded == SkippedStampText(stamp_text))) {
-    if (options.verbose) {
-      std::cerr << "qemu-docker-images: " << tag << ": unchanged since it "
-                << "was last "
-                << (IsSkippedStamp(*recorded) ? "skipped" : "made current")
-                << " (checksum " << *checksum << ")\n";
-    }
+  if (UnchangedSinceRecorded(options, stamp_text, tag)) {
     if (!options.touch_when_current) return Ok{};
     return util::TouchFile(options.image_stamp);
   }
@@ -269,10 +295,7 @@ Status RunBuild(const SharedOptions& shared,
         BuildWithEngine(graph, **image, options, engine, request);
     if (!built) return built.error();
     if (*built == core::PreOutcome::kSkip) {
-      std::cout << "qemu-docker-images: " << tag
-                << ": skipped: " << *core::PreScriptOf(**image)
-                << " exited with status 3\n";
-      stamp_text = SkippedStampText(stamp_text);
+      stamp_text = ReportSkipped(**image, tag, stamp_text);
     }
   }
   Expected<bool> written =
