@@ -121,7 +121,9 @@ std::string GraphJson(const std::vector<GraphEntry>& entries) {
 
 std::string GraphDot(const std::vector<GraphEntry>& entries,
                      const std::map<std::string, std::string>& states) {
-  std::string dot = "digraph images {\n  rankdir=BT;\n";
+  // Bases on the left: QEMU's folders have dozens of images on one base,
+  // which read as a column, where a row would be thousands of pixels wide.
+  std::string dot = "digraph images {\n  rankdir=RL;\n";
   if (!states.empty()) {
     dot += "  node [fontname=\"Helvetica\"];\n" + Legend();
   }
