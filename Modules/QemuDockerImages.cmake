@@ -42,7 +42,9 @@ Commands
       [EXTRA_FILES <file>...]
       [CONTEXT <dir>]
       [ENGINE_FLAGS <flag>...]
-      [TAG <tag>])
+      [TAG <tag>]
+      [EXECUTABLES <file>...]
+      [ADD_CURRENT_USER | NOUSER])
 
   ``<name>`` may differ from the file's name, which makes a "virtual"
   image: the same Dockerfile built with other files.  ``EXTRA_FILES`` are
@@ -54,6 +56,58 @@ Commands
   ``${QEMU_DOCKER_IMAGES_TAG_PREFIX}<name>``.  Call it before
   :command:`QemuDockerImages_AddDirectory` for an image of that folder that
   needs its own options.
+
+  ``EXECUTABLES`` are staged in the context at ``usr/bin/<file name>``,
+  each with the shared libraries that ``ldd`` lists for it at their own
+  paths, as QEMU's ``--include-executable`` did, so that ``ADD . /`` puts a
+  working copy into an image of any distribution.  Like extra files, they
+  are part of the checksum where a ``COPY`` or ``ADD`` takes them.
+  ``ADD_CURRENT_USER`` ends the image with an instruction that adds
+  :variable:`QEMU_DOCKER_IMAGES_CURRENT_USER` (``useradd``, or lines of
+  ``/etc/passwd`` and ``/etc/group`` where there is no ``useradd``), as
+  QEMU's ``--add-current-user``; the user's name and uid are thereby part
+  of the checksum.  ``NOUSER`` turns that off for one image when
+  :variable:`QEMU_DOCKER_IMAGES_ADD_CURRENT_USER` is on.
+
+  An executable ``<stem>.pre`` script beside the Dockerfile (QEMU's
+  convention) runs before the image is built, in the folder that becomes
+  the staged context, before the staged files are copied there; with
+  ``CONTEXT`` it runs in an unused folder and only its exit status counts.
+  Its bytes and mode are part of the checksum; what it writes is not.
+  Exit status 3 skips the image: the build prints
+  ``qemu-docker-images: <tag>: skipped: <script> exited with status 3``,
+  builds nothing, and records the image as skipped, so that the next build
+  neither runs the script nor asks the engine again until the checksum
+  changes.  An image above a skipped one fails to build, as its base is
+  missing.
+
+.. command:: QemuDockerImages_AddTest
+
+  Adds a ctest test that runs a command inside an image::
+
+    QemuDockerImages_AddTest(<name> IMAGE <image>
+      [MOUNT_SOURCE_DIR] [MOUNT_BINARY_DIR]
+      [WORKING_DIRECTORY <dir>]
+      [ENVIRONMENT <name>=<value>...]
+      [USER <user>]
+      COMMAND <command> <arg>...)
+
+  The test passes when the command exits with status 0.  It requires a
+  fixture whose setup test, ``docker-<image>``, runs
+  ``cmake --build <build folder> --target docker-<image>``, so that
+  ``ctest -R <name>`` first makes a stale image current; setup tests take
+  turns (``RESOURCE_LOCK``), since two build tools must not share a build
+  folder.  ``MOUNT_SOURCE_DIR`` mounts :variable:`CMAKE_SOURCE_DIR`
+  read-only and ``MOUNT_BINARY_DIR`` mounts :variable:`CMAKE_BINARY_DIR`
+  writable, each at its own path.  ``WORKING_DIRECTORY``, ``ENVIRONMENT``
+  and ``USER`` are the command's folder, variables and user in the
+  container.  ``COMMAND`` comes last, since everything after it is the
+  command; its arguments cannot hold a newline.  Docker runs the command
+  with ``docker run --rm --pull never``; for Podman see
+  :variable:`QEMU_DOCKER_IMAGES_RUNNER`.  The target
+  ``docker-test-<name>+<image>`` (QEMU's ``docker-TEST@IMAGE``; CMake
+  refuses ``@`` in target names) makes the image current and runs the
+  command from the build tool.
 
 Targets
 ^^^^^^^
@@ -74,6 +128,18 @@ Targets
 ``docker-images-help``
   Lists the images, their local bases and their tags, as QEMU's
   ``make docker`` did.
+``docker-images-list``
+  Prints a table of the images with their state (``current``, ``stale``,
+  ``skipped``), local and external bases.  Like the graph below, it first
+  brings every checksum up to date, so a Dockerfile edited since the last
+  build shows its image as stale.
+``docker-images-graph``
+  Writes the image graph to ``qemu-docker-images/images.dot`` in the
+  build folder, each image coloured by its state and each external base
+  drawn dashed, and, where Graphviz's ``dot`` is found, ``images.svg`` and
+  ``images.png``.
+``docker-test-<name>+<image>``
+  Runs a test of :command:`QemuDockerImages_AddTest` in its image.
 
 Cache variables
 ^^^^^^^^^^^^^^^
@@ -92,6 +158,31 @@ Cache variables
   Build without the engine's cache (QEMU's ``NOCACHE=1``).
 ``QEMU_DOCKER_IMAGES_TAG_PREFIX``
   The prefix of every tag; ``qemu/`` by default.
+``QEMU_DOCKER_IMAGES_ADD_CURRENT_USER``
+  Add :variable:`QEMU_DOCKER_IMAGES_CURRENT_USER` to every image that does
+  not say ``NOUSER``.  Off by default, unlike QEMU's Makefile, whose
+  ``NOUSER=1`` turned it off: an image needs a shell for it, which images
+  built ``FROM scratch`` may lack.
+``QEMU_DOCKER_IMAGES_CURRENT_USER``
+  ``NAME:UID`` of the user to add; empty (the default) for the user that
+  runs CMake.
+``QEMU_DOCKER_IMAGES_PASS_PROXY``
+  Pass ``http_proxy``, ``https_proxy``, ``ftp_proxy``, ``no_proxy``,
+  ``all_proxy`` and their upper-case forms from the build's environment
+  to the engine as build arguments (Docker's predefined ones, which a
+  Dockerfile need not declare), as QEMU's ``docker.py`` did.  On by
+  default.  They are not part of any checksum: they say how a build
+  reaches the network, not what the image holds.
+``QEMU_DOCKER_IMAGES_RUNNER``
+  What runs the tests of :command:`QemuDockerImages_AddTest`: ``engine``
+  (``run --rm`` of the engine), ``buildah`` (``buildah run --isolation
+  chroot`` in a working container of the image, with the engine's global
+  options, which buildah shares with Podman), or ``auto`` (the default:
+  buildah when the engine is Podman and buildah is installed, since
+  Podman cannot start containers where it lacks rlimit rights).
+``QEMU_DOCKER_IMAGES_DOT``
+  Graphviz's ``dot``, found automatically, which draws
+  ``docker-images-graph`` as SVG and PNG.
 ``QEMU_DOCKER_IMAGES_VERBOSE``
   Say for each image why it is built or not, and show the engine's output
   (QEMU's ``V=1``).
@@ -162,8 +253,12 @@ Example
     DOCKERFILE dockerfiles/debian-toolchain.docker
     EXTRA_FILES dockerfiles/debian-nios2-cross.d/build-toolchain.sh)
   QemuDockerImages_AddDirectory(dockerfiles)
+  QemuDockerImages_AddTest(quick-test IMAGE debian-win64-cross
+    MOUNT_SOURCE_DIR MOUNT_BINARY_DIR WORKING_DIRECTORY "${CMAKE_BINARY_DIR}"
+    COMMAND "${CMAKE_SOURCE_DIR}/tests/docker/test-mingw")
 
-and then ``cmake --build . --target docker-debian-win64-cross``.
+and then ``cmake --build . --target docker-debian-win64-cross``, or
+``ctest -R quick-test``.
 
 CI runners that share a registry cache: the first to build an image pushes
 it, the others pull it::
@@ -192,6 +287,16 @@ option(QEMU_DOCKER_IMAGES_NOCACHE "Build images without the engine's cache"
   OFF)
 set(QEMU_DOCKER_IMAGES_TAG_PREFIX "qemu/" CACHE STRING
   "Prefix of the images' tags")
+option(QEMU_DOCKER_IMAGES_ADD_CURRENT_USER
+  "Add the current user to every image that does not say otherwise" OFF)
+set(QEMU_DOCKER_IMAGES_CURRENT_USER "" CACHE STRING
+  "NAME:UID of the user added to images (empty: the user running CMake)")
+option(QEMU_DOCKER_IMAGES_PASS_PROXY
+  "Pass the environment's proxy variables to image builds" ON)
+set(QEMU_DOCKER_IMAGES_RUNNER "auto" CACHE STRING
+  "What runs tests in images: auto, engine or buildah")
+set_property(CACHE QEMU_DOCKER_IMAGES_RUNNER PROPERTY STRINGS
+  auto engine buildah)
 option(QEMU_DOCKER_IMAGES_VERBOSE
   "Say why each image is built and show the engine's output" OFF)
 set(QEMU_DOCKER_IMAGES_HELPER "" CACHE FILEPATH
@@ -217,17 +322,85 @@ option(QEMU_DOCKER_IMAGES_FLATTENED_BUILD
   OFF)
 
 function(QemuDockerImages_Add name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg ""
-    "DOCKERFILE;CONTEXT;TAG" "BUILD_ARGS;EXTRA_FILES;ENGINE_FLAGS")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "ADD_CURRENT_USER;NOUSER"
+    "DOCKERFILE;CONTEXT;TAG"
+    "BUILD_ARGS;EXTRA_FILES;ENGINE_FLAGS;EXECUTABLES")
   _qdi_reject_unparsed(QemuDockerImages_Add "${arg_UNPARSED_ARGUMENTS}")
   if(NOT arg_DOCKERFILE)
     message(FATAL_ERROR
       "QemuDockerImages_Add(${name}): DOCKERFILE is required; name the "
       "image's Dockerfile")
   endif()
+  if(arg_ADD_CURRENT_USER AND arg_NOUSER)
+    message(FATAL_ERROR
+      "QemuDockerImages_Add(${name}): ADD_CURRENT_USER and NOUSER "
+      "contradict each other; give one of them")
+  endif()
   _qdi_add_image("${name}" "${arg_DOCKERFILE}" "${arg_BUILD_ARGS}"
     "${arg_EXTRA_FILES}" "${arg_CONTEXT}" "${arg_ENGINE_FLAGS}"
     "${arg_TAG}" QemuDockerImages_Add)
+  set(executables "")
+  foreach(file IN LISTS arg_EXECUTABLES)
+    get_filename_component(file "${file}" ABSOLUTE)
+    list(APPEND executables "${file}")
+  endforeach()
+  set_property(GLOBAL PROPERTY _QDI_${name}_executables "${executables}")
+  if(arg_ADD_CURRENT_USER)
+    set_property(GLOBAL PROPERTY _QDI_${name}_user ON)
+  elseif(arg_NOUSER)
+    set_property(GLOBAL PROPERTY _QDI_${name}_user OFF)
+  endif()
+endfunction()
+
+function(QemuDockerImages_AddTest name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "MOUNT_SOURCE_DIR;MOUNT_BINARY_DIR"
+    "IMAGE;WORKING_DIRECTORY;USER" "COMMAND;ENVIRONMENT")
+  _qdi_reject_unparsed(QemuDockerImages_AddTest "${arg_UNPARSED_ARGUMENTS}")
+  if(NOT name MATCHES "^[A-Za-z0-9_.-]+$")
+    message(FATAL_ERROR
+      "QemuDockerImages_AddTest: '${name}' is not a valid test name; use "
+      "letters, digits, '.', '_' and '-', since it names a target too")
+  endif()
+  if(NOT arg_IMAGE)
+    message(FATAL_ERROR "QemuDockerImages_AddTest(${name}): IMAGE is "
+      "required; name the image the command runs in")
+  endif()
+  if(NOT arg_COMMAND)
+    message(FATAL_ERROR "QemuDockerImages_AddTest(${name}): COMMAND is "
+      "required; give the command to run in the image")
+  endif()
+  foreach(word IN LISTS arg_COMMAND)
+    if(word MATCHES "\n")
+      message(FATAL_ERROR
+        "QemuDockerImages_AddTest(${name}): COMMAND argument '${word}' "
+        "holds a newline, which build files cannot carry; write it on "
+        "one line")
+    endif()
+  endforeach()
+  get_property(tests GLOBAL PROPERTY _QDI_TEST_NAMES)
+  if(name IN_LIST tests)
+    message(FATAL_ERROR
+      "QemuDockerImages_AddTest(${name}): the test is added twice; give "
+      "each test its own name")
+  endif()
+  set(source "")
+  set(binary "")
+  if(arg_MOUNT_SOURCE_DIR)
+    set(source "${CMAKE_SOURCE_DIR}")
+  endif()
+  if(arg_MOUNT_BINARY_DIR)
+    set(binary "${CMAKE_BINARY_DIR}")
+  endif()
+  set_property(GLOBAL APPEND PROPERTY _QDI_TEST_NAMES "${name}")
+  set(prefix _QDI_TEST_${name})
+  set_property(GLOBAL PROPERTY ${prefix}_image "${arg_IMAGE}")
+  set_property(GLOBAL PROPERTY ${prefix}_command "${arg_COMMAND}")
+  set_property(GLOBAL PROPERTY ${prefix}_source_dir "${source}")
+  set_property(GLOBAL PROPERTY ${prefix}_binary_dir "${binary}")
+  set_property(GLOBAL PROPERTY ${prefix}_workdir "${arg_WORKING_DIRECTORY}")
+  set_property(GLOBAL PROPERTY ${prefix}_user "${arg_USER}")
+  set_property(GLOBAL PROPERTY ${prefix}_environment "${arg_ENVIRONMENT}")
+  _qdi_record_test("${name}")
 endfunction()
 
 function(QemuDockerImages_AddDirectory dir)

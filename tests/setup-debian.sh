@@ -6,8 +6,8 @@ set -eu
 
 packages="cmake ninja-build make g++ pkg-config libre2-dev libxxhash-dev
   xxhash libgtest-dev libcli11-dev nlohmann-json3-dev python3 graphviz
-  busybox-static podman clang-14 libclang-rt-14-dev time libbenchmark-dev
-  docker-registry"
+  busybox-static podman buildah clang-14 libclang-rt-14-dev time
+  libbenchmark-dev docker-registry"
 
 missing=""
 for package in $packages; do

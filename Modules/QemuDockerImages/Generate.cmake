@@ -4,6 +4,9 @@
 
 include_guard(GLOBAL)
 
+include("${CMAKE_CURRENT_LIST_DIR}/Features.cmake")
+include("${CMAKE_CURRENT_LIST_DIR}/Tests.cmake")
+
 # The helper run at configure time.  A helper that is a target of this very
 # project does not exist yet, so a copy is built once, beside the build.
 function(_qdi_configure_helper out_var)
@@ -160,6 +163,8 @@ function(_qdi_image_settings_args image out_var)
   foreach(build_arg IN LISTS build_args)
     list(APPEND args "--image-build-arg=${stem}:${build_arg}")
   endforeach()
+  _qdi_feature_settings_args(${image} "${stem}" feature_args)
+  list(APPEND args ${feature_args})
   set(${out_var} "${args}" PARENT_SCOPE)
 endfunction()
 
@@ -262,6 +267,15 @@ function(_qdi_generate)
       "${state}" "${settings_args}" "${engine_args}")
   endforeach()
   _qdi_add_group_targets("${helper}" "${state}" "${engine_args}")
+  _qdi_add_graph_targets("${helper}" "${helper_depends}" "${state}"
+    "${settings_args}")
+
+  # What tests in images, added now or later, run with.
+  set_property(GLOBAL PROPERTY _QDI_HELPER_COMMAND "${helper}")
+  set_property(GLOBAL PROPERTY _QDI_ENGINE "${engine}")
+  set_property(GLOBAL PROPERTY _QDI_ENGINE_ARGS "${engine_args}")
+  set_property(GLOBAL PROPERTY _QDI_GENERATED TRUE)
+  _qdi_add_recorded_tests()
 endfunction()
 
 # At build time the same scan keeps the edges file current.  With Ninja it
@@ -340,6 +354,8 @@ function(_qdi_add_image_target image helper helper_depends state
   endif()
   get_filename_component(stem "${dockerfile}" NAME_WLE)
   _qdi_pin_args(${stem} "${state}" pin_args pin_files)
+  set_property(GLOBAL PROPERTY _QDI_${image}_done "${done}")
+  _qdi_pre_scripts(${image} pre_scripts)
   add_custom_command(OUTPUT "${done}"
     BYPRODUCTS ${byproducts}
     COMMAND "${helper}" flatten "${dockerfile}" -o "${dir}/flat.docker"
@@ -347,7 +363,8 @@ function(_qdi_add_image_target image helper helper_depends state
       --depfile "${dir}/deps.d" --depfile-target "${done}"
       "--expect-bases=${expected}"
       ${settings_args} ${pin_args}
-    DEPENDS "${dockerfile}" "${scanned}" ${helper_depends} ${pin_files}
+    DEPENDS "${dockerfile}" ${pre_scripts} "${scanned}" ${helper_depends}
+      ${pin_files}
     DEPFILE "${dir}/deps.d"
     COMMENT "Checking what image ${tag} is made of"
     VERBATIM)
@@ -393,6 +410,9 @@ function(_qdi_build_flags out_var engine_flags)
   endif()
   if(QEMU_DOCKER_IMAGES_VERBOSE)
     list(APPEND flags --verbose)
+  endif()
+  if(NOT QEMU_DOCKER_IMAGES_PASS_PROXY)
+    list(APPEND flags --no-proxy-args)
   endif()
   set(${out_var} "${flags}" PARENT_SCOPE)
 endfunction()

@@ -343,6 +343,39 @@ def case_usage_missing_dockerfile(folder):
                       "DOCKERFILE is required; run with --help for the usage")
 
 
+def case_usage_bad_user(folder):
+    # The user goes into a RUN line, so a shell character is refused.
+    check_usage_error(folder, ["flatten", "--add-user", "x;rm:1",
+                               "top.docker", "-o", "out/flat.docker"],
+                      "user 'x;rm:1' is not NAME:UID; give a user name of "
+                      "letters, digits, '.', '_' and '-' and a numeric uid")
+
+
+def case_usage_run_mount_missing(folder):
+    check_usage_error(folder, ["run", "--mount", "no-such-folder", "/src",
+                               "--", "qemu/top", "true"],
+                      "mount source 'no-such-folder' is not a folder; name "
+                      "an existing folder")
+
+
+def case_build_pre_script_fails(folder):
+    """A failing NAME.pre script stops the build with its output quoted,
+    before the engine is asked to build, and leaves no image stamp."""
+    write_chain(folder)
+    folder.write("top.pre", "#!/bin/sh\necho cannot prepare\nexit 1\n",
+                 0o755)
+    folder.run_ok("flatten", "top.docker", "--stamp", "out/checksum")
+    code, out, err = folder.run("build", "top.docker", "--stamp",
+                                "out/checksum", "--image-stamp", "out/image",
+                                "--engine", "false")
+    check_equal((code, out, err), (1, "", PREFIX + "top.pre exited with "
+                                   "status 1; fix the script (exit 3 skips "
+                                   "the image); its output:\ncannot "
+                                   "prepare\n"),
+                "build with a failing pre script")
+    check(not os.path.exists(folder.path("out/image")), "an image stamp")
+
+
 # Cases: checksum, parse, graph --------------------------------------------
 
 
@@ -492,6 +525,56 @@ def case_graph_cmake_name_ends_in_bracket(folder):
     # A context file whose name ends in ']' must not close CMake's bracket
     # argument early.
     check_graph_cmake(folder, "x]")
+
+
+def write_states(folder):
+    """A build folder's stamps: base current, top stale, leaf not there."""
+    for name, text in [("state/base/checksum", "aaa\n"),
+                       ("state/base/image", "aaa\ndocker\n"),
+                       ("state/top/checksum", "bbb\n"),
+                       ("state/top/image", "old\ndocker\n")]:
+        folder.write(name, text)
+
+
+def case_graph_state_text(folder):
+    write_graph_folder(folder)
+    write_states(folder)
+    out = folder.run_ok("graph", "--format", "text", "--state-dir", "state")
+    check_equal(out, "IMAGE  STATE    LOCAL BASES  EXTERNAL BASES\n"
+                "base   current  -            debian:bookworm-slim\n"
+                "top    stale    base         -\n", "graph --format text")
+    folder.write("state/top/image", "bbb\ndocker\nskipped\n")
+    out = folder.run_ok("graph", "--format", "text", "--state-dir", "state")
+    check("top    skipped" in out, "a skipped image is not shown so:\n" + out)
+
+
+def case_graph_state_dot(folder):
+    write_graph_folder(folder)
+    write_states(folder)
+    out = folder.run_ok("graph", "--format", "dot", "--state-dir", "state")
+    for line in ['"base" [shape=box, style=filled, fillcolor=palegreen, '
+                 'label="base\\ncurrent"];',
+                 '"top" [shape=box, style=filled, fillcolor=salmon, '
+                 'label="top\\nstale"];',
+                 '"top" -> "base";']:
+        check(line in out, "no line %s in:\n%s" % (line, out))
+    check('"leaf" [' not in out, "an image of no build is shown:\n" + out)
+    dot = shutil.which("dot")
+    if dot is not None:
+        result = subprocess.run([dot, "-Tcanon"], input=out,
+                                capture_output=True, text=True)
+        check_equal((result.returncode, result.stderr), (0, ""), "dot")
+
+
+def case_graph_edges_out(folder):
+    # The edges file written beside another format holds the same edges
+    # as --format edges: the module's configure step depends on it.
+    write_graph_folder(folder)
+    folder.run_ok("graph", "--format", "cmake", "-o", "graph.cmake",
+                  "--edges-out", "edges.txt")
+    check_equal(folder.read("edges.txt").decode(),
+                folder.run_ok("graph", "--format", "edges"),
+                "--edges-out next to --format cmake")
 
 
 def case_graph_dot(folder):

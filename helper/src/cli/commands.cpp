@@ -13,9 +13,11 @@
 #include <sys/stat.h>
 
 #include "cli/graph_output.hpp"
+#include "cli/graph_state.hpp"
 #include "cli/image_commands.hpp"
 #include "cli/options.hpp"
 #include "cli/parse_output.hpp"
+#include "cli/run_command.hpp"
 #include "core/evaluate.hpp"
 #include "dockerfile/parser.hpp"
 #include "util/files.hpp"
@@ -199,6 +201,7 @@ struct GraphOptions {
   std::string edges_out;
   std::string depfile;
   std::string checked;
+  std::string state_dir;  // the module's folder of per-image stamps
   bool bases_only = false;
   bool with_external = false;  // external bases in the edges format too
 };
@@ -223,6 +226,24 @@ std::vector<std::string> GraphInputs(const std::vector<std::string>& dirs,
   return inputs;
 }
 
+// With --state-dir, only the images of that build folder are shown, each
+// with its state.
+std::string RenderGraph(const GraphOptions& options,
+                        std::vector<GraphEntry> entries) {
+  ImageStates states;
+  if (!options.state_dir.empty()) {
+    states = ReadImageStates(options.state_dir, entries);
+    entries = EntriesWithState(std::move(entries), states);
+  }
+  if (options.format == "dot") return GraphDot(entries, states);
+  if (options.format == "text") return GraphText(entries, states);
+  if (options.format == "cmake") return GraphCMake(entries);
+  if (options.format == "edges") {
+    return GraphEdges(entries, options.with_external);
+  }
+  return GraphJson(entries);
+}
+
 Status RunGraph(SharedOptions shared, const GraphOptions& options) {
   if (shared.search_dirs.empty()) shared.search_dirs.push_back(".");
   if (Status status = CheckSearchDirs(shared.search_dirs); !status) {
@@ -236,11 +257,7 @@ Status RunGraph(SharedOptions shared, const GraphOptions& options) {
   if (!images) return images.error();
   auto entries = DescribeGraph(graph, *images, !options.bases_only);
   if (!entries) return entries.error();
-  std::string text = options.format == "dot"     ? GraphDot(*entries)
-                     : options.format == "cmake" ? GraphCMake(*entries)
-                     : options.format == "edges"
-                         ? GraphEdges(*entries, options.with_external)
-                         : GraphJson(*entries);
+  std::string text = RenderGraph(options, *entries);
   if (!options.depfile.empty()) {
     std::string target = !options.checked.empty()    ? options.checked
                          : options.edges_out.empty() ? options.output
@@ -321,8 +338,11 @@ int Run(int argc, char** argv) {
   CLI::App* graph_command =
       app.add_subcommand("graph", "Describe every image of the search folders");
   graph_command
-      ->add_option("--format", graph.format, "json, dot, cmake or edges")
-      ->check(CLI::IsMember({"json", "dot", "cmake", "edges"}));
+      ->add_option("--format", graph.format, "json, dot, text, cmake or edges")
+      ->check(CLI::IsMember({"json", "dot", "text", "cmake", "edges"}));
+  graph_command->add_option("--state-dir", graph.state_dir,
+                            "The module's folder of image stamps: show the "
+                            "state of its images, and only those");
   graph_command->add_option("-o,--output", graph.output, "Write it here");
   graph_command->add_option("--edges-out", graph.edges_out,
                             "Also write the edges format here: a file that "
@@ -344,6 +364,8 @@ int Run(int argc, char** argv) {
   CLI::App* check_command = AddCheckCommand(&app, &engine, &check);
   IdentifyOptions identify;
   CLI::App* identify_command = AddIdentifyCommand(&app, &engine, &identify);
+  RunOptions run;
+  CLI::App* run_command = AddRunCommand(&app, &engine, &run);
 
   OneValuePerOccurrence(&app);
   try {
@@ -367,6 +389,10 @@ int Run(int argc, char** argv) {
   if (*build_command) return Report(RunBuild(shared, engine, build));
   if (*check_command) return Report(RunCheck(engine, check));
   if (*identify_command) return Report(RunIdentify(engine, identify));
+  if (*run_command) {
+    Expected<int> status = RunRun(engine, run);
+    return status ? *status : Report(status.error());
+  }
   return Report(RunGraph(shared, graph));
 }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "context/context.hpp"
+#include "core/pre_script.hpp"
 
 namespace qdi::cli {
 
@@ -51,6 +52,39 @@ std::string DotQuote(const std::string& text) {
   return quoted + "\"";
 }
 
+// Colours a reader tells apart also in grey: light for current, dark for
+// stale.
+std::string StateStyle(const std::string& state) {
+  std::string fill = state == "current" ? "palegreen"
+                     : state == "stale" ? "salmon"
+                                        : "lightgrey";
+  return ", style=filled, fillcolor=" + fill;
+}
+
+std::string ImageNode(const std::string& name,
+                      const std::map<std::string, std::string>& states) {
+  auto state = states.find(name);
+  if (state == states.end()) return "  " + DotQuote(name) + " [shape=box];\n";
+  // The state goes on a second line: DOT's "\n" inside the quotes.
+  std::string label = DotQuote(name);
+  label.insert(label.size() - 1, "\\n" + state->second);
+  return "  " + DotQuote(name) + " [shape=box" + StateStyle(state->second) +
+         ", label=" + label + "];\n";
+}
+
+std::string Legend() {
+  std::string dot =
+      "  subgraph cluster_legend {\n    label=\"legend\";\n"
+      "    fontname=\"Helvetica\";\n";
+  for (const char* state : {"current", "stale", "skipped"}) {
+    dot += std::string("    \"legend ") + state + "\" [shape=box" +
+           StateStyle(state) + ", label=\"" + state + " image\"];\n";
+  }
+  return dot +
+         "    \"legend external\" [shape=ellipse, style=dashed, "
+         "label=\"external base\"];\n  }\n";
+}
+
 }  // namespace
 
 Expected<std::vector<GraphEntry>> DescribeGraph(
@@ -85,11 +119,17 @@ std::string GraphJson(const std::vector<GraphEntry>& entries) {
   return nlohmann::json{{"images", images}}.dump(2) + "\n";
 }
 
-std::string GraphDot(const std::vector<GraphEntry>& entries) {
-  std::string dot = "digraph images {\n  rankdir=BT;\n";
+std::string GraphDot(const std::vector<GraphEntry>& entries,
+                     const std::map<std::string, std::string>& states) {
+  // Bases on the left: QEMU's folders have dozens of images on one base,
+  // which read as a column, where a row would be thousands of pixels wide.
+  std::string dot = "digraph images {\n  rankdir=RL;\n";
+  if (!states.empty()) {
+    dot += "  node [fontname=\"Helvetica\"];\n" + Legend();
+  }
   for (const GraphEntry& entry : entries) {
     std::string name = DotQuote(entry.image->name);
-    dot += "  " + name + " [shape=box];\n";
+    dot += ImageNode(entry.image->name, states);
     for (const std::string& base : entry.image->local_bases) {
       dot += "  " + name + " -> " + DotQuote(base) + ";\n";
     }
@@ -130,6 +170,9 @@ std::string GraphEdges(const std::vector<GraphEntry>& entries,
       text += " |";
       for (const std::string& base : entry.external_bases) text += " " + base;
     }
+    // The module adds a NAME.pre script to its image's inputs at configure
+    // time, so a script that appears or goes must run CMake again.
+    if (core::PreScriptOf(*entry.image)) text += " (pre script)";
     text += "\n";
   }
   return text;

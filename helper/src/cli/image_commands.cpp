@@ -5,17 +5,15 @@
 
 #include "context/context.hpp"
 #include "core/evaluate.hpp"
+#include "core/pre_script.hpp"
 #include "engine/engine.hpp"
 #include "engine/process.hpp"
+#include "engine/proxy.hpp"
 #include "engine/registry.hpp"
 #include "flatten/flattener.hpp"
 #include "util/files.hpp"
 
 namespace qdi::cli {
-
-namespace {
-
-namespace fs = std::filesystem;
 
 void AddEngineOptions(CLI::App* command, EngineOptions* engine) {
   command->add_option("--engine", engine->engine,
@@ -32,6 +30,10 @@ engine::Engine MakeEngine(const EngineOptions& options) {
                         options.engine_args.end());
   return engine;
 }
+
+namespace {
+
+namespace fs = std::filesystem;
 
 engine::Engine MakeBuildEngine(const EngineOptions& engine_options,
                                const BuildOptions& options) {
@@ -88,12 +90,34 @@ Status ResetWorkDir(const std::string& dir) {
 }
 
 std::vector<std::string> EngineBuildArgs(const graph::Graph& graph,
-                                         const graph::Image& image) {
+                                         const graph::Image& image,
+                                         bool pass_proxy) {
   std::vector<std::string> args;
-  for (const auto& [name, value] : graph.ReadOptionsOf(image.name).build_args) {
-    args.push_back(name + "=" + value);
+  dockerfile::Variables given = graph.ReadOptionsOf(image.name).build_args;
+  for (const auto& [name, value] : given) args.push_back(name + "=" + value);
+  if (!pass_proxy) return args;
+  for (const std::string& proxy : engine::ProxyBuildArgs()) {
+    // A value given as a build argument wins over the environment's.
+    if (given.count(proxy.substr(0, proxy.find('='))) == 0) {
+      args.push_back(proxy);
+    }
   }
   return args;
+}
+
+// Runs the image's NAME.pre script, if it has one, in the folder that
+// becomes the staged context, before the staged files are copied there,
+// as docker.py did.  With a real context folder it runs in an unused
+// folder: only its exit status counts.
+Expected<core::PreOutcome> RunPre(const graph::Image& image,
+                                  const std::string& work_dir, bool verbose) {
+  std::optional<std::string> script = core::PreScriptOf(image);
+  if (!script) return core::PreOutcome::kBuild;
+  if (Status made = ResetWorkDir(work_dir + "/context"); !made) {
+    return made.error();
+  }
+  return core::RunPreScript(*script, work_dir + "/context", verbose,
+                            work_dir + "/pre.log");
 }
 
 // The image's own Dockerfile, its local bases named by their tags, in its
@@ -127,23 +151,28 @@ Status PrepareFlattened(const graph::Graph& graph, const graph::Image& image,
   return core::WriteContext(evaluation->context_files, request->context_dir);
 }
 
-Status BuildWithEngine(const graph::Graph& graph, const graph::Image& image,
-                       const BuildOptions& options,
-                       const engine::Engine& engine,
-                       engine::BuildRequest request) {
+Expected<core::PreOutcome> BuildWithEngine(const graph::Graph& graph,
+                                           const graph::Image& image,
+                                           const BuildOptions& options,
+                                           const engine::Engine& engine,
+                                           engine::BuildRequest request) {
   std::string work_dir = options.work_dir.empty()
                              ? options.image_stamp + ".work"
                              : options.work_dir;
-  if (Status reset = ResetWorkDir(work_dir); !reset) return reset;
+  if (Status reset = ResetWorkDir(work_dir); !reset) return reset.error();
+  Expected<core::PreOutcome> pre = RunPre(image, work_dir, options.verbose);
+  if (!pre || *pre == core::PreOutcome::kSkip) return pre;
   request.dockerfile = work_dir + "/Dockerfile";
   Status prepared =
       options.flattened
           ? PrepareFlattened(graph, image, work_dir, &request)
           : PrepareLayered(graph, image, options, work_dir, &request);
-  if (!prepared) return prepared;
+  if (!prepared) return prepared.error();
   request.log_file = work_dir + "/build.log";
-  request.build_args = EngineBuildArgs(graph, image);
-  return engine::Build(engine, request);
+  request.build_args = EngineBuildArgs(graph, image, options.pass_proxy);
+  Status built = engine::Build(engine, request);
+  if (!built) return built.error();
+  return core::PreOutcome::kBuild;
 }
 
 void AddRegistryOptions(CLI::App* command, BuildOptions* options) {
@@ -239,10 +268,14 @@ void SayWhatTheEngineHas(const std::string& tag, const std::string& checksum,
 
 // Asks the engine, then the registry cache, and builds only when neither
 // has the image.  An image found in the engine is pushed too, since a
-// strict push that failed leaves it there, built but not shared.
-Status MakeCurrent(const graph::Graph& graph, const graph::Image& image,
-                   const BuildOptions& options, const engine::Engine& engine,
-                   const std::string& tag, const std::string& checksum) {
+// strict push that failed leaves it there, built but not shared.  An image
+// that its NAME.pre script skipped is neither built nor pushed.
+Expected<core::PreOutcome> MakeCurrent(const graph::Graph& graph,
+                                       const graph::Image& image,
+                                       const BuildOptions& options,
+                                       const engine::Engine& engine,
+                                       const std::string& tag,
+                                       const std::string& checksum) {
   bool has_registry = !options.registry.empty();
   engine::Registry registry = MakeRegistry(options, image);
   std::optional<std::string> present = engine::ImageChecksum(engine, tag);
@@ -252,7 +285,7 @@ Status MakeCurrent(const graph::Graph& graph, const graph::Image& image,
   if (present != checksum) {
     if (has_registry &&
         PullFromRegistry(engine, registry, options, tag, checksum)) {
-      return Ok{};
+      return core::PreOutcome::kBuild;
     }
     engine::BuildRequest request;
     request.tag = tag;
@@ -260,11 +293,15 @@ Status MakeCurrent(const graph::Graph& graph, const graph::Image& image,
     request.flags = options.build_flags;
     request.no_cache = options.no_cache;
     request.verbose = options.verbose;
-    Status built = BuildWithEngine(graph, image, options, engine, request);
-    if (!built) return built;
+    Expected<core::PreOutcome> built =
+        BuildWithEngine(graph, image, options, engine, request);
+    if (!built || *built == core::PreOutcome::kSkip) return built;
   }
-  if (!has_registry || !options.push) return Ok{};
-  return PushToRegistry(engine, registry, options, tag, checksum);
+  if (has_registry && options.push) {
+    Status pushed = PushToRegistry(engine, registry, options, tag, checksum);
+    if (!pushed) return pushed.error();
+  }
+  return core::PreOutcome::kBuild;
 }
 
 }  // namespace
@@ -297,6 +334,10 @@ CLI::App* AddBuildCommand(CLI::App* app, SharedOptions* shared,
                     "Build without the engine's cache");
   command->add_flag("-v,--verbose", options->verbose,
                     "Say why the image is built and show the engine's output");
+  command->add_flag("!--no-proxy-args", options->pass_proxy,
+                    "Do not pass the environment's http_proxy, https_proxy, "
+                    "ftp_proxy, no_proxy, all_proxy (and upper-case) to the "
+                    "build");
   command->add_flag("--touch-when-current", options->touch_when_current,
                     "Update the image stamp's time even when nothing "
                     "changed, for build tools without restat (Make)");
@@ -347,6 +388,54 @@ std::string ImageStampText(const std::string& checksum,
   return checksum + "\n" + engine::DescribeCommand(engine.command) + "\n";
 }
 
+// An image whose NAME.pre script exited with 3 is recorded as skipped, so
+// that the next build neither runs the script nor asks the engine again
+// until the checksum, which covers the script, changes.
+std::string SkippedStampText(const std::string& stamp_text) {
+  return stamp_text + "skipped\n";
+}
+
+bool IsSkippedStamp(const std::string& recorded) {
+  const std::string kSkipped = "\nskipped\n";
+  return recorded.size() >= kSkipped.size() &&
+         recorded.compare(recorded.size() - kSkipped.size(), kSkipped.size(),
+                          kSkipped) == 0;
+}
+
+namespace {
+
+// Whether the image stamp already records `stamp_text`, made current or
+// skipped, so that the engine need not be asked.
+bool UnchangedSinceRecorded(const BuildOptions& options,
+                            const std::string& stamp_text,
+                            const std::string& tag) {
+  Expected<std::string> recorded = util::ReadFile(options.image_stamp);
+  if (!recorded ||
+      (*recorded != stamp_text && *recorded != SkippedStampText(stamp_text))) {
+    return false;
+  }
+  if (options.verbose) {
+    std::cerr << "qemu-docker-images: " << tag << ": unchanged since it "
+              << "was last "
+              << (IsSkippedStamp(*recorded) ? "skipped" : "made current")
+              << " (checksum " << stamp_text.substr(0, stamp_text.find('\n'))
+              << ")\n";
+  }
+  return true;
+}
+
+// Says in one line that the NAME.pre script skipped the image, and gives
+// what its image stamp records then.
+std::string ReportSkipped(const graph::Image& image, const std::string& tag,
+                          const std::string& stamp_text) {
+  std::cout << "qemu-docker-images: " << tag
+            << ": skipped: " << *core::PreScriptOf(image)
+            << " exited with status 3\n";
+  return SkippedStampText(stamp_text);
+}
+
+}  // namespace
+
 Status RunBuild(const SharedOptions& shared,
                 const EngineOptions& engine_options,
                 const BuildOptions& options) {
@@ -369,12 +458,7 @@ Status RunBuild(const SharedOptions& shared,
   // The build tool runs this step whenever the Dockerfiles were looked at;
   // when nothing the image is made of changed, the engine is not asked.
   std::string stamp_text = ImageStampText(*checksum, engine);
-  Expected<std::string> recorded = util::ReadFile(options.image_stamp);
-  if (recorded && *recorded == stamp_text) {
-    if (options.verbose) {
-      std::cerr << "qemu-docker-images: " << tag << ": unchanged since it "
-                << "was last made current (checksum " << *checksum << ")\n";
-    }
+  if (UnchangedSinceRecorded(options, stamp_text, tag)) {
     if (!options.touch_when_current) return Ok{};
     return util::TouchFile(options.image_stamp);
   }
@@ -383,8 +467,12 @@ Status RunBuild(const SharedOptions& shared,
     return removed;
   }
 
-  Status current = MakeCurrent(graph, **image, options, engine, tag, *checksum);
-  if (!current) return current;
+  Expected<core::PreOutcome> current =
+      MakeCurrent(graph, **image, options, engine, tag, *checksum);
+  if (!current) return current.error();
+  if (*current == core::PreOutcome::kSkip) {
+    stamp_text = ReportSkipped(**image, tag, stamp_text);
+  }
   Expected<bool> written =
       util::WriteFileIfChanged(options.image_stamp, stamp_text);
   if (!written) return written.error();
@@ -402,7 +490,8 @@ Status RunCheck(const EngineOptions& engine_options,
     std::string stamp = item.substr(0, equals);
     std::string tag = item.substr(equals + 1);
     Expected<std::string> recorded = util::ReadFile(stamp);
-    if (!recorded) continue;  // never built: nothing to forget
+    // Never built, or skipped by its NAME.pre script: nothing to forget.
+    if (!recorded || IsSkippedStamp(*recorded)) continue;
     std::string checksum = recorded->substr(0, recorded->find('\n'));
     if (engine::ImageChecksum(engine, tag) == checksum) {
       if (options.verbose) std::cout << tag << ": present\n";

@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/options.hpp"
+#include "engine/engine.hpp"
 #include "util/expected.hpp"
 
 namespace qdi::cli {
@@ -42,6 +43,7 @@ struct BuildOptions {
   std::vector<std::string> registry_flags;  // options of pull and push
   bool push = false;         // push what was built to the registry
   bool strict_push = false;  // a failed push fails the step
+  bool pass_proxy = true;    // the environment's proxy variables
 };
 
 struct CheckOptions {
@@ -56,6 +58,10 @@ struct IdentifyOptions {
   bool verbose = false;
 };
 
+// --engine and --engine-arg, and the engine they name.
+void AddEngineOptions(CLI::App* command, EngineOptions* engine);
+engine::Engine MakeEngine(const EngineOptions& options);
+
 CLI::App* AddBuildCommand(CLI::App* app, SharedOptions* shared,
                           EngineOptions* engine, BuildOptions* options);
 CLI::App* AddCheckCommand(CLI::App* app, EngineOptions* engine,
@@ -68,5 +74,9 @@ Status RunBuild(const SharedOptions& shared, const EngineOptions& engine,
                 const BuildOptions& options);
 Status RunCheck(const EngineOptions& engine, const CheckOptions& options);
 Status RunIdentify(const EngineOptions& engine, const IdentifyOptions& options);
+
+// Whether an image stamp records an image that its NAME.pre script
+// skipped rather than one the engine has.
+bool IsSkippedStamp(const std::string& recorded);
 
 }  // namespace qdi::cli

@@ -34,6 +34,39 @@ Status AddImageBuildArg(const std::string& text, graph::Settings* settings) {
                      &settings->per_image[text.substr(0, colon)].build_args);
 }
 
+// The user goes into a RUN line, so only names useradd accepts are taken.
+Expected<std::string> CheckUser(const std::string& text) {
+  size_t colon = text.find(':');
+  bool valid =
+      colon != std::string::npos && colon > 0 && colon + 1 < text.size() &&
+      text.find_first_not_of("0123456789", colon + 1) == std::string::npos &&
+      text.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+          "0123456789._-") == colon &&
+      text[0] != '-';
+  if (!valid) {
+    return Error{"user '" + text +
+                     "' is not NAME:UID; give a user name of letters, "
+                     "digits, '.', '_' and '-' and a numeric uid",
+                 true};
+  }
+  return text;
+}
+
+Status AddUsers(const SharedOptions& options, graph::Settings* settings) {
+  if (!options.user.empty()) {
+    Expected<std::string> user = CheckUser(options.user);
+    if (!user) return user.error();
+    settings->top.user = *user;
+  }
+  for (const auto& [name, text] : options.image_users) {
+    Expected<std::string> user = CheckUser(text);
+    if (!user) return user.error();
+    settings->per_image[name].user = *user;
+  }
+  return Ok{};
+}
+
 }  // namespace
 
 void AddSharedOptions(CLI::App* command, SharedOptions* options) {
@@ -60,6 +93,17 @@ void AddSharedOptions(CLI::App* command, SharedOptions* options) {
   command->add_option("--base-identity", options->base_identities,
                       "REF=FILE: pin the external base REF to the identity "
                       "that FILE holds (written by identify)");
+  command->add_option("--include-executable", options->executables,
+                      "An executable staged at usr/bin/ with the shared "
+                      "libraries it loads, for the images named on the "
+                      "command line (repeatable)");
+  command->add_option("--image-executable", options->image_executables,
+                      "NAME PATH: an executable of the local image NAME");
+  command->add_option("--add-user", options->user,
+                      "NAME:UID: add this user at the end of the images "
+                      "named on the command line");
+  command->add_option("--image-add-user", options->image_users,
+                      "IMAGE NAME:UID: add this user to the image IMAGE");
   command->add_flag("--debug-hash", options->debug_hash,
                     "Print every field that is hashed to standard error");
 }
@@ -102,6 +146,13 @@ Expected<graph::Settings> MakeSettings(const SharedOptions& options) {
       return Error{"--base-identity '" + pin + "' is not REF=FILE", true};
     }
     settings.base_identities[pin.substr(0, equals)] = pin.substr(equals + 1);
+  }
+  settings.top.executables = options.executables;
+  for (const auto& [name, path] : options.image_executables) {
+    settings.per_image[name].executables.push_back(path);
+  }
+  if (Status status = AddUsers(options, &settings); !status) {
+    return status.error();
   }
   return settings;
 }

@@ -27,6 +27,10 @@ struct SharedOptions {
   StringPairs image_contexts;
   std::vector<std::string> image_build_args;  // NAME:KEY=VALUE
   std::vector<std::string> base_identities;   // REF=FILE
+  std::vector<std::string> executables;
+  StringPairs image_executables;
+  std::string user;         // NAME:UID
+  StringPairs image_users;  // image, NAME:UID
   bool debug_hash = false;
 };
 

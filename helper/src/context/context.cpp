@@ -7,6 +7,7 @@
 #include <fnmatch.h>
 #include <glob.h>
 
+#include "context/executable.hpp"
 #include "dockerfile/parser.hpp"
 #include "dockerfile/shell_words.hpp"
 
@@ -114,7 +115,8 @@ bool IsHeredocMarker(const std::string& word) {
 }  // namespace
 
 Expected<Context> Context::Staged(const std::vector<std::string>& extra_files,
-                                  const std::string& docker_d) {
+                                  const std::string& docker_d,
+                                  const std::vector<std::string>& executables) {
   Context context;
   std::vector<ContextFile> files;
   for (const std::string& extra : extra_files) {
@@ -132,6 +134,13 @@ Expected<Context> Context::Staged(const std::vector<std::string>& extra_files,
   }
   for (const ContextFile& file : files) {
     context.staged_.emplace(file.name, file.path);
+  }
+  for (const std::string& executable : executables) {
+    Expected<std::vector<StagedPath>> staged = ExecutableFiles(executable);
+    if (!staged) return staged.error();
+    for (const StagedPath& file : *staged) {
+      context.staged_.emplace(file.name, file.path);
+    }
   }
   return context;
 }
@@ -217,7 +226,8 @@ Expected<Context> ContextOf(const graph::Graph& graph,
                             const graph::Image& image) {
   const graph::ImageSettings& settings = graph.SettingsOf(image);
   if (settings.context) return Context::Folder(*settings.context);
-  return Context::Staged(settings.extra_files, image.path + ".d");
+  return Context::Staged(settings.extra_files, image.path + ".d",
+                         settings.executables);
 }
 
 namespace {

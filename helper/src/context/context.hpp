@@ -24,10 +24,12 @@ struct ContextFile {
 
 class Context {
  public:
-  // The staged context: each extra file at the root, and the files of the
-  // Dockerfile's "NAME.docker.d/" folder, if there is one.
+  // The staged context: each extra file at the root, the files of the
+  // Dockerfile's "NAME.docker.d/" folder, if there is one, and each
+  // executable with its shared libraries (see executable.hpp).
   static Expected<Context> Staged(const std::vector<std::string>& extra_files,
-                                  const std::string& docker_d);
+                                  const std::string& docker_d,
+                                  const std::vector<std::string>& executables);
   static Context Folder(std::string root);
 
   // The files that a COPY or ADD source copies, sorted by name.  The error

@@ -9,6 +9,7 @@
 
 #include <sys/stat.h>
 
+#include "core/pre_script.hpp"
 #include "hash/hasher.hpp"
 #include "util/files.hpp"
 
@@ -70,6 +71,14 @@ void HashBuildArgs(const graph::Graph& graph, const graph::Image& image,
     hasher->Add(Tag::kArgName, name);
     hasher->Add(Tag::kArgValue, given->second);
   }
+}
+
+// A NAME.pre script prepares the context, so its bytes and mode are part
+// of what the image is made of; hashed as a file named after the script.
+Status HashPreScript(const graph::Image& image, const std::string& script,
+                     hash::Hasher* hasher) {
+  hasher->Add(Tag::kPreScript, fs::path(script).filename().string());
+  return HashFile(image, {"", script, true, 0}, hasher);
 }
 
 // A name taken from two contexts must be the same file, or the flattened
@@ -144,6 +153,12 @@ Expected<Evaluation> Evaluate(const graph::Graph& graph,
     result.inputs.push_back(image->path);
     hasher.Add(Tag::kImage, image->name);
     HashBuildArgs(graph, *image, &hasher);
+    if (std::optional<std::string> pre = PreScriptOf(*image)) {
+      if (Status status = HashPreScript(*image, *pre, &hasher); !status) {
+        return status.error();
+      }
+      result.inputs.push_back(*pre);
+    }
     // A file added to a NAME.docker.d folder can change what "COPY ." takes;
     // the folder's own timestamp tells a build tool that one was.
     // TODO: a real --context folder is not listed the same way, so a file

@@ -56,7 +56,8 @@ Error StartError(const std::vector<std::string>& argv, int error) {
 }  // namespace
 
 Expected<ProcessResult> RunProcess(const std::vector<std::string>& argv,
-                                   Output output, const std::string& log_file) {
+                                   Output output, const std::string& log_file,
+                                   const std::string& working_dir) {
   std::vector<char*> args;
   for (const std::string& arg : argv) {
     args.push_back(const_cast<char*>(arg.c_str()));
@@ -84,6 +85,10 @@ Expected<ProcessResult> RunProcess(const std::vector<std::string>& argv,
     posix_spawn_file_actions_addopen(actions.get(), 1, log_file.c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(actions.get(), 1, 2);
+  }
+  // Last, so that a relative log file is still opened where we are.
+  if (!working_dir.empty()) {
+    posix_spawn_file_actions_addchdir_np(actions.get(), working_dir.c_str());
   }
 
   pid_t pid = 0;

@@ -24,11 +24,13 @@ struct ProcessResult {
   std::string output;  // the kCapture kinds only
 };
 
-// Runs `argv` (argv[0] is looked up in PATH) and waits for it.  Fails only
-// when the program cannot be started.
+// Runs `argv` (argv[0] is looked up in PATH) and waits for it, in the
+// folder `working_dir` when one is given.  Fails only when the program
+// cannot be started.
 Expected<ProcessResult> RunProcess(const std::vector<std::string>& argv,
                                    Output output,
-                                   const std::string& log_file = "");
+                                   const std::string& log_file = "",
+                                   const std::string& working_dir = "");
 
 // Joins `argv` for messages, quoting words a reader could misread.
 std::string DescribeCommand(const std::vector<std::string>& argv);

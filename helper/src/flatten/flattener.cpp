@@ -10,6 +10,11 @@ namespace qdi::flatten {
 
 namespace {
 
+// A file may end without a newline; an appended line must not join it.
+void EndLine(std::string* text) {
+  if (!text->empty() && text->back() != '\n') *text += "\n";
+}
+
 using dockerfile::Instruction;
 using graph::Image;
 using graph::Ref;
@@ -194,6 +199,12 @@ Status Emitter::EmitImage(const Image& image) {
   for (size_t i = 0; i < image.stages.size(); ++i) {
     if (Status status = EmitStage(image, i, aliases); !status) return status;
   }
+  if (std::optional<std::string> user =
+          UserInstruction(graph_.SettingsOf(image))) {
+    EndLine(&out_.text);
+    out_.text += *user + "\n";
+    out_.canonical += *user + "\n";
+  }
   emitted_[image.name] = aliases.back();
   return Ok{};
 }
@@ -343,6 +354,20 @@ void Emitter::Write(const Instruction& instruction, bool verbatim) {
 
 }  // namespace
 
+std::optional<std::string> UserInstruction(
+    const graph::ImageSettings& settings) {
+  if (!settings.user) return std::nullopt;
+  size_t colon = settings.user->find(':');
+  std::string name = settings.user->substr(0, colon);
+  std::string uid = settings.user->substr(colon + 1);
+  // QEMU's line; images without useradd (busybox, scratch-built ones)
+  // get the user written into /etc/passwd and /etc/group.
+  return "RUN id " + name + " >/dev/null 2>&1 || useradd -u " + uid + " -U " +
+         name + " || { echo " + name + ":x:" + uid + ":" + uid + "::/home/" +
+         name + ":/bin/sh >> /etc/passwd && echo " + name + ":x:" + uid +
+         ": >> /etc/group; }";
+}
+
 std::string CanonicalText(const Instruction& instruction) {
   std::string text = Upper(instruction.keyword);
   for (const std::string& flag : instruction.flags) text += " " + flag;
@@ -424,6 +449,11 @@ Expected<std::string> LayeredText(const graph::Graph& graph, const Image& image,
             : TagLocalRefs(graph, image, stage, tag_prefix, &copy);
     if (!changed) return changed.error();
     text += *changed ? CanonicalText(copy) + "\n" : copy.source;
+  }
+  if (std::optional<std::string> user =
+          UserInstruction(graph.SettingsOf(image))) {
+    EndLine(&text);
+    text += *user + "\n";
   }
   return text;
 }

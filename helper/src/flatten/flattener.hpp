@@ -6,6 +6,7 @@
 // treats that exactly like the layered "FROM qemu/NAME", ONBUILD triggers
 // included.  The README lists every rule.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,13 @@ Expected<Flattened> Flatten(const graph::Graph& graph, const graph::Image& top);
 Expected<std::string> LayeredText(const graph::Graph& graph,
                                   const graph::Image& image,
                                   const std::string& tag_prefix);
+
+// The instruction that ends an image with `settings.user` ("NAME:UID")
+// added to it, when one is set: QEMU's --add-current-user, which lets a
+// container write files its user owns.  Both outputs above end the image
+// with it, so it is part of the checksum.
+std::optional<std::string> UserInstruction(
+    const graph::ImageSettings& settings);
 
 // The normal form of one instruction, as used in `canonical`.
 std::string CanonicalText(const dockerfile::Instruction& instruction);

@@ -21,6 +21,12 @@ struct ImageSettings {
   std::vector<std::string> extra_files;  // staged at the context's root
   std::optional<std::string> context;    // a real folder instead
   dockerfile::Variables build_args;      // on top of the global ones
+  // Executables staged with the shared libraries they load (QEMU's
+  // --include-executable).
+  std::vector<std::string> executables;
+  // "NAME:UID" of a user added at the end of the image (QEMU's
+  // --add-current-user).
+  std::optional<std::string> user;
 };
 
 struct Settings {

@@ -30,6 +30,7 @@ enum class Tag : char {
   kImage = 'I',
   kBaseName = 'B',      // an external base, when external bases are pinned
   kBaseIdentity = 'b',  // what the engine knows it as
+  kPreScript = 'P',
 };
 
 class Hasher {
