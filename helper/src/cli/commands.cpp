@@ -149,10 +149,11 @@ Status RunChecksum(const SharedOptions& shared,
   graph::Graph graph(std::move(settings.value()));
   Expected<std::vector<const graph::Image*>> images = graph.LoadFiles(files);
   if (!images) return images.error();
+  core::Evaluator evaluator(graph, shared.debug_hash ? &std::cerr : nullptr,
+                            /*keep_text=*/false);
   std::string lines;
   for (size_t i = 0; i < files.size(); ++i) {
-    Expected<core::Evaluation> evaluation = core::Evaluate(
-        graph, *(*images)[i], shared.debug_hash ? &std::cerr : nullptr);
+    Expected<core::Evaluation> evaluation = evaluator.Evaluate(*(*images)[i]);
     if (!evaluation) return evaluation.error();
     lines += evaluation->checksum + "  " + files[i] + "\n";
   }

@@ -19,7 +19,32 @@ using hash::Tag;
 
 namespace {
 
-constexpr std::string_view kFormat = "qemu-docker-images checksum 1";
+// Version 2 hashes the canonical text as one field per instruction, so
+// that it can be hashed as it is produced; version 1 hashed it whole.
+constexpr std::string_view kFormat = "qemu-docker-images checksum 2";
+
+// Hashes each canonical piece as one text field as the flattener produces
+// it, and keeps the buildable text only when asked to.
+class HashingSink : public flatten::Sink {
+ public:
+  HashingSink(hash::Hasher* hasher, flatten::Flattened* keep)
+      : hasher_(hasher), keep_(keep) {}
+
+  void Add(std::string_view canonical, std::string_view text) override {
+    hasher_->Add(Tag::kText, canonical);
+    if (keep_ != nullptr) {
+      keep_->canonical += canonical;
+      keep_->text += text;
+    }
+  }
+  void AddTextOnly(std::string_view text) override {
+    if (keep_ != nullptr) keep_->text += text;
+  }
+
+ private:
+  hash::Hasher* hasher_;
+  flatten::Flattened* keep_;
+};
 
 // Hashes one context file: its name, then a symlink's target or a file's
 // permission bits and bytes, which is what COPY puts in the image.
@@ -93,47 +118,67 @@ Status MergeContext(const graph::Image& image,
 
 }  // namespace
 
-Expected<Evaluation> Evaluate(const graph::Graph& graph,
-                              const graph::Image& top, std::ostream* trace) {
-  Evaluation result;
-  Expected<flatten::Flattened> flattened = flatten::Flatten(graph, top);
-  if (!flattened) return flattened.error();
-  result.flattened = std::move(flattened.value());
+Evaluator::Evaluator(const graph::Graph& graph, std::ostream* trace,
+                     bool keep_text)
+    : graph_(graph), trace_(trace), keep_text_(keep_text) {}
 
+Expected<const Evaluator::OwnInputs*> Evaluator::InputsOf(
+    const graph::Image& image) {
+  if (auto found = inputs_.find(&image); found != inputs_.end()) {
+    return &found->second;
+  }
+  OwnInputs inputs;
+  std::error_code error;
+  inputs.has_docker_d = fs::is_directory(image.path + ".d", error);
+  Expected<context::Context> context = context::ContextOf(graph_, image);
+  if (!context) return ErrorAt(image.path, 0, context.error().message);
+  auto files = context::CopiedFiles(graph_, image, *context);
+  if (!files) return files.error();
+  inputs.files = std::move(files.value());
+  return &inputs_.emplace(&image, std::move(inputs)).first->second;
+}
+
+Expected<Evaluation> Evaluator::Evaluate(const graph::Image& top) {
+  Evaluation result;
   hash::Hasher hasher;
-  hasher.SetTrace(trace);
+  hasher.SetTrace(trace_);
   hasher.Add(Tag::kFormat, kFormat);
-  hasher.Add(Tag::kText, result.flattened.canonical);
+  HashingSink sink(&hasher, keep_text_ ? &result.flattened : nullptr);
+  if (Status status = flatten::FlattenInto(graph_, top, &sink); !status) {
+    return status.error();
+  }
+
   std::map<std::string, ContextFile> merged;
-  for (const graph::Image* image : graph.Chain(top)) {
+  for (const graph::Image* image : graph_.Chain(top)) {
     result.inputs.push_back(image->path);
     hasher.Add(Tag::kImage, image->name);
-    HashBuildArgs(graph, *image, &hasher);
+    HashBuildArgs(graph_, *image, &hasher);
+    Expected<const OwnInputs*> own = InputsOf(*image);
+    if (!own) return own.error();
     // A file added to a NAME.docker.d folder can change what "COPY ." takes;
     // the folder's own timestamp tells a build tool that one was.
     // TODO: a real --context folder is not listed the same way, so a file
     // added deep inside it is only noticed once another input changes.
-    std::error_code error;
-    if (fs::is_directory(image->path + ".d", error)) {
-      result.inputs.push_back(image->path + ".d");
-    }
-    Expected<context::Context> context = context::ContextOf(graph, *image);
-    if (!context) return ErrorAt(image->path, 0, context.error().message);
-    auto files = context::CopiedFiles(graph, *image, *context);
-    if (!files) return files.error();
-    for (const ContextFile& file : *files) {
+    if ((*own)->has_docker_d) result.inputs.push_back(image->path + ".d");
+    for (const ContextFile& file : (*own)->files) {
       if (Status status = HashFile(*image, file, &hasher); !status) {
         return status.error();
       }
       result.inputs.push_back(file.path);
     }
-    if (Status status = MergeContext(*image, *files, &merged); !status) {
+    if (Status status = MergeContext(*image, (*own)->files, &merged);
+        !status) {
       return status.error();
     }
   }
   for (auto& [name, file] : merged) result.context_files.push_back(file);
   result.checksum = hasher.HexDigest();
   return result;
+}
+
+Expected<Evaluation> Evaluate(const graph::Graph& graph,
+                              const graph::Image& top, std::ostream* trace) {
+  return Evaluator(graph, trace, /*keep_text=*/true).Evaluate(top);
 }
 
 Status WriteContext(const std::vector<ContextFile>& files,

@@ -4,6 +4,7 @@
 // context files of every image in its chain, the checksum over all of it,
 // and the list of files a build tool must watch.
 
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -24,8 +25,33 @@ struct Evaluation {
   std::vector<context::ContextFile> context_files;
 };
 
-// Evaluates `top`, loaded in `graph`.  When `trace` is set, every hashed
-// field is written to it, one per line.
+// Evaluates images of one loaded graph.  What it learns about an image's
+// own inputs (its context and the files it copies) is kept, so that the
+// images above a base in a folder do not find the base's files again.
+class Evaluator {
+ public:
+  // When `trace` is set, every hashed field is written to it, one per
+  // line.  Without `keep_text` the buildable text is not kept, only hashed
+  // from, so that a checksum never holds a whole flattened file.
+  Evaluator(const graph::Graph& graph, std::ostream* trace, bool keep_text);
+
+  // Evaluates `top`, loaded in the graph.
+  Expected<Evaluation> Evaluate(const graph::Image& top);
+
+ private:
+  struct OwnInputs {
+    std::vector<context::ContextFile> files;
+    bool has_docker_d = false;
+  };
+  Expected<const OwnInputs*> InputsOf(const graph::Image& image);
+
+  const graph::Graph& graph_;
+  std::ostream* trace_;
+  bool keep_text_;
+  std::map<const graph::Image*, OwnInputs> inputs_;
+};
+
+// Evaluates `top`, loaded in `graph`, keeping the flattened text.
 Expected<Evaluation> Evaluate(const graph::Graph& graph,
                               const graph::Image& top, std::ostream* trace);
 
