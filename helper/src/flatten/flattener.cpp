@@ -460,7 +460,11 @@ Expected<std::string> LayeredText(const graph::Graph& graph, const Image& image,
             ? Expected<bool>(false)
             : TagLocalRefs(graph, image, stage, tag_prefix, &copy);
     if (!changed) return changed.error();
-    text += *changed ? CanonicalText(copy) + "\n" : copy.source;
+    if (*changed) {
+      text += CanonicalText(copy) + "\n";
+    } else {
+      text += copy.source;
+    }
   }
   return text;
 }
