@@ -85,7 +85,7 @@ Status HashFile(const graph::Image& image, const ContextFile& file,
 // image, so only those are hashed; proxy variables and unused values are not.
 void HashBuildArgs(const graph::Graph& graph, const graph::Image& image,
                    hash::Hasher* hasher) {
-  graph::ReadOptions options = graph.ReadOptionsOf(image.name);
+  const graph::ReadOptions& options = graph.ReadOptionsOf(image.name);
   std::vector<std::string> names = image.arg_names;
   std::sort(names.begin(), names.end());
   for (const std::string& name : names) {
@@ -128,10 +128,13 @@ Expected<const Evaluator::OwnInputs*> Evaluator::InputsOf(
     return &found->second;
   }
   OwnInputs inputs;
-  std::error_code error;
-  inputs.has_docker_d = fs::is_directory(image.path + ".d", error);
   Expected<context::Context> context = context::ContextOf(graph_, image);
   if (!context) return ErrorAt(image.path, 0, context.error().message);
+  // A staged context has looked for the folder already.
+  std::error_code error;
+  inputs.has_docker_d = context->root()
+                            ? fs::is_directory(image.path + ".d", error)
+                            : context->has_docker_d();
   auto files = context::CopiedFiles(graph_, image, *context);
   if (!files) return files.error();
   inputs.files = std::move(files.value());

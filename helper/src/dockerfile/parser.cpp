@@ -50,10 +50,6 @@ bool AllowsExecForm(std::string_view keyword) {
 // memchr once per character, a quarter of a big file's parse.
 bool IsSpace(char c) { return c == ' ' || c == '\t'; }
 
-bool IsBlank(std::string_view line) {
-  return std::all_of(line.begin(), line.end(), IsSpace);
-}
-
 std::string_view TrimLeft(std::string_view text) {
   size_t start = 0;
   while (start < text.size() && IsSpace(text[start])) ++start;
@@ -70,9 +66,11 @@ std::string_view Trim(std::string_view text) {
   return TrimRight(TrimLeft(text));
 }
 
-bool IsComment(std::string_view line) {
+// Blank and comment lines are skipped alike, between instructions and
+// inside continuations.
+bool IsBlankOrComment(std::string_view line) {
   std::string_view trimmed = TrimLeft(line);
-  return !trimmed.empty() && trimmed.front() == '#';
+  return trimmed.empty() || trimmed.front() == '#';
 }
 
 std::string Lower(std::string_view text) {
@@ -185,6 +183,7 @@ class Parser {
   // is searched for its '\n' once.
   size_t end_of_ = std::string_view::npos;
   size_t end_ = 0;
+  std::vector<std::string_view> pieces_;  // reused by JoinContinuation
   Dockerfile file_;
 };
 
@@ -217,7 +216,7 @@ Expected<Dockerfile> Parser::Run() {
   if (Status status = ReadDirectives(); !status) return status.error();
   while (!AtEnd()) {
     std::string_view line = PeekLine();
-    if (IsBlank(line) || IsComment(line)) {
+    if (IsBlankOrComment(line)) {
       NextLine();
       continue;
     }
@@ -283,19 +282,26 @@ bool Parser::EndsWithEscape(std::string_view line,
 // of a line is removed and the next line appended directly; blank and
 // comment lines inside the continuation are dropped.
 std::string Parser::JoinContinuation(int* end_line, size_t* end_pos) {
-  std::string joined;
+  // The pieces are found first and copied once into a string of their
+  // size: appending line by line grew and copied it several times.
+  pieces_.clear();
+  size_t size = 0;
   bool continues = true;
   bool first = true;
   while (continues && !AtEnd()) {
     std::string_view line = NextLine();
-    if (!first && (IsBlank(line) || IsComment(line))) continue;
+    if (!first && IsBlankOrComment(line)) continue;
     first = false;
     *end_line = static_cast<int>(next_);
     *end_pos = pos_;
     std::string_view before;
     continues = EndsWithEscape(line, &before);
-    joined.append(continues ? before : line);
+    pieces_.push_back(continues ? before : line);
+    size += pieces_.back().size();
   }
+  std::string joined;
+  joined.reserve(size);
+  for (std::string_view piece : pieces_) joined.append(piece);
   return joined;
 }
 
@@ -384,7 +390,8 @@ std::optional<std::vector<std::string>> ParseExecForm(std::string_view args) {
 Expected<Instruction> SplitInstruction(std::string logical, char escape,
                                        const std::string& path, int line) {
   std::string_view text = TrimLeft(logical);
-  size_t space = std::find_if(text.begin(), text.end(), IsSpace) - text.begin();
+  size_t space = 0;
+  while (space < text.size() && !IsSpace(text[space])) ++space;
   if (space == text.size()) space = std::string_view::npos;
   Instruction instruction;
   instruction.keyword = Lower(text.substr(0, space));

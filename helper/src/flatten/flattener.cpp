@@ -416,7 +416,7 @@ Expected<bool> TagLocalRefs(const graph::Graph& graph, const Image& image,
                             size_t stage, const std::string& tag_prefix,
                             Instruction* instruction) {
   bool changed = false;
-  graph::ReadOptions options = graph.ReadOptionsOf(image.name);
+  const graph::ReadOptions& options = graph.ReadOptionsOf(image.name);
   if (instruction->keyword == "from") {
     const graph::Stage& own = image.stages[stage];
     if (own.base.kind != Ref::Kind::kLocal) return false;
