@@ -306,14 +306,29 @@ function(_qdi_add_image_target image helper helper_depends state
     set(byproducts "${dir}/checksum" "${dir}/flat.docker")
     set(current_args --touch-when-current)
   endif()
+  # Each base's step stands for the base and everything below it: this
+  # step depends on the base's checksum stamp (with Make, its marker), not
+  # on the base's files, so its depfile names only this image's own inputs
+  # and a no-op build has fewer files to look at.
+  set(base_done "")
+  set(base_stamp_args "")
+  foreach(base IN LISTS bases)
+    if(CMAKE_GENERATOR MATCHES "Ninja")
+      set(stamp "${state}/${base}/checksum")
+    else()
+      set(stamp "${state}/${base}/checked")
+    endif()
+    list(APPEND base_done "${stamp}")
+    list(APPEND base_stamp_args "--base-stamp=${base}=${stamp}")
+  endforeach()
   add_custom_command(OUTPUT "${done}"
     BYPRODUCTS ${byproducts}
     COMMAND "${helper}" flatten "${dockerfile}" -o "${dir}/flat.docker"
       --stamp "${dir}/checksum" ${marker_args}
       --depfile "${dir}/deps.d" --depfile-target "${done}"
-      "--expect-bases=${expected}"
+      "--expect-bases=${expected}" ${base_stamp_args}
       ${settings_args}
-    DEPENDS "${dockerfile}" "${scanned}" ${helper_depends}
+    DEPENDS "${dockerfile}" "${scanned}" ${base_done} ${helper_depends}
     DEPFILE "${dir}/deps.d"
     COMMENT "Checking what image ${tag} is made of"
     VERBATIM)

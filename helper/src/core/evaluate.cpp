@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include <sys/stat.h>
 
@@ -153,26 +154,28 @@ Expected<Evaluation> Evaluator::Evaluate(const graph::Image& top) {
 
   std::map<std::string, ContextFile> merged;
   for (const graph::Image* image : graph_.Chain(top)) {
-    result.inputs.push_back(image->path);
+    std::vector<std::string>& own = result.own_inputs[image->name];
+    own.push_back(image->path);
     hasher.Add(Tag::kImage, image->name);
     HashBuildArgs(graph_, *image, &hasher);
-    Expected<const OwnInputs*> own = InputsOf(*image);
-    if (!own) return own.error();
+    Expected<const OwnInputs*> found = InputsOf(*image);
+    if (!found) return found.error();
     // A file added to a NAME.docker.d folder can change what "COPY ." takes;
     // the folder's own timestamp tells a build tool that one was.
     // TODO: a real --context folder is not listed the same way, so a file
     // added deep inside it is only noticed once another input changes.
-    if ((*own)->has_docker_d) result.inputs.push_back(image->path + ".d");
-    for (const ContextFile& file : (*own)->files) {
+    if ((*found)->has_docker_d) own.push_back(image->path + ".d");
+    for (const ContextFile& file : (*found)->files) {
       if (Status status = HashFile(*image, file, &hasher); !status) {
         return status.error();
       }
-      result.inputs.push_back(file.path);
+      own.push_back(file.path);
     }
-    if (Status status = MergeContext(*image, (*own)->files, &merged);
+    if (Status status = MergeContext(*image, (*found)->files, &merged);
         !status) {
       return status.error();
     }
+    result.inputs.insert(result.inputs.end(), own.begin(), own.end());
   }
   for (auto& [name, file] : merged) result.context_files.push_back(file);
   result.checksum = hasher.HexDigest();
@@ -182,6 +185,38 @@ Expected<Evaluation> Evaluator::Evaluate(const graph::Image& top) {
 Expected<Evaluation> Evaluate(const graph::Graph& graph,
                               const graph::Image& top, std::ostream* trace) {
   return Evaluator(graph, trace, /*keep_text=*/true).Evaluate(top);
+}
+
+namespace {
+
+void AddInputsAbove(const graph::Graph& graph, const graph::Image& image,
+                    const Evaluation& evaluation,
+                    const std::map<std::string, std::string>& stamps,
+                    std::set<std::string>* seen,
+                    std::vector<std::string>* out) {
+  if (!seen->insert(image.name).second) return;
+  for (const std::string& base : image.local_bases) {
+    auto stamp = stamps.find(base);
+    if (stamp != stamps.end()) {
+      if (seen->insert(base).second) out->push_back(stamp->second);
+    } else {
+      AddInputsAbove(graph, *graph.Find(base), evaluation, stamps, seen, out);
+    }
+  }
+  const std::vector<std::string>& own = evaluation.own_inputs.at(image.name);
+  out->insert(out->end(), own.begin(), own.end());
+}
+
+}  // namespace
+
+std::vector<std::string> InputsAbove(
+    const graph::Graph& graph, const graph::Image& top,
+    const Evaluation& evaluation,
+    const std::map<std::string, std::string>& stamps) {
+  std::set<std::string> seen;
+  std::vector<std::string> inputs;
+  AddInputsAbove(graph, top, evaluation, stamps, &seen, &inputs);
+  return inputs;
 }
 
 Status WriteContext(const std::vector<ContextFile>& files,

@@ -21,6 +21,8 @@ struct Evaluation {
   std::string checksum;  // 32 hex digits of XXH3-128
   // The Dockerfiles of the chain and every copied context file.
   std::vector<std::string> inputs;
+  // The same, for each image of the chain on its own, by image name.
+  std::map<std::string, std::vector<std::string>> own_inputs;
   // The union of the chain's contexts, the context of the flattened file.
   std::vector<context::ContextFile> context_files;
 };
@@ -54,6 +56,17 @@ class Evaluator {
 // Evaluates `top`, loaded in `graph`, keeping the flattened text.
 Expected<Evaluation> Evaluate(const graph::Graph& graph,
                               const graph::Image& top, std::ostream* trace);
+
+// What a build tool must watch for `top` when some of its local bases
+// have steps of their own: `top`'s own inputs and, for each local base,
+// the base's checksum stamp where `stamps` names one (a stamp is rewritten
+// exactly when that base's checksum changes, which covers everything below
+// it), else the base's own inputs and so on down.  With no stamps this is
+// `evaluation.inputs`, in the same order.
+std::vector<std::string> InputsAbove(
+    const graph::Graph& graph, const graph::Image& top,
+    const Evaluation& evaluation,
+    const std::map<std::string, std::string>& stamps);
 
 // Copies `files` into the folder `dir`, which is created; the result is a
 // build context in which the flattened Dockerfile builds.
