@@ -39,8 +39,8 @@ bool AllowsHeredocs(std::string_view keyword) {
 
 // Instructions for which a leading '[' means the JSON form.
 bool AllowsExecForm(std::string_view keyword) {
-  for (std::string_view json : {"run", "cmd", "entrypoint", "shell", "copy",
-                                "add", "volume"}) {
+  for (std::string_view json :
+       {"run", "cmd", "entrypoint", "shell", "copy", "add", "volume"}) {
     if (keyword == json) return true;
   }
   return false;

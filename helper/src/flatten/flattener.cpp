@@ -81,8 +81,7 @@ std::string DirectiveMerger::Text() const {
 // before the first stage that needs it.
 class Emitter {
  public:
-  Emitter(const graph::Graph& graph, const Image& top, char escape,
-          Sink* sink)
+  Emitter(const graph::Graph& graph, const Image& top, char escape, Sink* sink)
       : graph_(graph), top_(top), escape_(escape), sink_(sink) {}
 
   Status EmitTop();

@@ -91,7 +91,8 @@ namespace {
                    "local base image '" + name + "': " + text.error().message);
   }
   if (!text) return text.error();
-  Expected<dockerfile::Dockerfile> file = dockerfile::ParseBuffer(std::move(text.value()), path);
+  Expected<dockerfile::Dockerfile> file =
+      dockerfile::ParseBuffer(std::move(text.value()), path);
   if (!file) return file.error();
   Expected<Image> image =
       AnalyzeImage(std::move(file.value()), name, graph.ReadOptionsOf(name));

@@ -1,10 +1,10 @@
 #include "hash/hasher.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <algorithm>
 #include <memory>
 
 #include <fcntl.h>
