@@ -356,15 +356,30 @@ function(_qdi_add_image_target image helper helper_depends state
   _qdi_pin_args(${stem} "${state}" pin_args pin_files)
   set_property(GLOBAL PROPERTY _QDI_${image}_done "${done}")
   _qdi_pre_scripts(${image} pre_scripts)
+  # Each base's step stands for the base and everything below it: this
+  # step depends on the base's checksum stamp (with Make, its marker), not
+  # on the base's files, so its depfile names only this image's own inputs
+  # and a no-op build has fewer files to look at.
+  set(base_done "")
+  set(base_stamp_args "")
+  foreach(base IN LISTS bases)
+    if(CMAKE_GENERATOR MATCHES "Ninja")
+      set(stamp "${state}/${base}/checksum")
+    else()
+      set(stamp "${state}/${base}/checked")
+    endif()
+    list(APPEND base_done "${stamp}")
+    list(APPEND base_stamp_args "--base-stamp=${base}=${stamp}")
+  endforeach()
   add_custom_command(OUTPUT "${done}"
     BYPRODUCTS ${byproducts}
     COMMAND "${helper}" flatten "${dockerfile}" -o "${dir}/flat.docker"
       --stamp "${dir}/checksum" ${marker_args}
       --depfile "${dir}/deps.d" --depfile-target "${done}"
-      "--expect-bases=${expected}"
+      "--expect-bases=${expected}" ${base_stamp_args}
       ${settings_args} ${pin_args}
-    DEPENDS "${dockerfile}" ${pre_scripts} "${scanned}" ${helper_depends}
-      ${pin_files}
+    DEPENDS "${dockerfile}" ${pre_scripts} "${scanned}" ${base_done}
+      ${helper_depends} ${pin_files}
     DEPFILE "${dir}/deps.d"
     COMMENT "Checking what image ${tag} is made of"
     VERBATIM)

@@ -222,12 +222,14 @@ def section_throughput(report, inputs):
     rows = []
     for label, by_kind in speeds.items():
         cells = ["%.1f MB/s" % (by_kind.get(kind, 0) / 1e6)
-                 for kind in ["parse", "flatten", "checksum"]]
+                 for kind in ["parse", "flatten", "checksum",
+                              "flatten-alone", "checksum-alone"]]
         floor = by_kind.get("xxh3", 0)
         rows.append([label] + cells + ["%.1f GB/s" % (floor / 1e9),
                                        ratio(floor, by_kind.get("checksum"))])
     report.table(["input", "parse", "graph + flatten",
-                  "graph + flatten + checksum", "XXH3-128 floor",
+                  "graph + flatten + checksum", "flatten alone",
+                  "flatten + checksum alone", "XXH3-128 floor",
                   "floor / checksum"], rows)
     section_big_memory(report, inputs, speeds)
 

@@ -617,6 +617,27 @@ def case_depfile_lists_inputs(folder):
             needed, sorted(normal)))
 
 
+def case_depfile_base_stamp(folder):
+    """With --base-stamp, the base's stamp stands for the base's files."""
+    write_chain(folder)
+    folder.run_ok(*FLATTEN, "--base-stamp", "base=out/base.stamp")
+    _, entries = depfile_entries(folder.read(OUTPUTS[2]).decode())
+    normal = {os.path.normpath(entry) for entry in entries}
+    check("out/base.stamp" in normal and "base.docker" not in normal,
+          "the depfile names the base's files, not its stamp: %s" % (
+              sorted(normal)))
+    check("top.docker" in normal and "top.docker.d/tool.sh" in normal,
+          "the depfile lost the image's own inputs: %s" % sorted(normal))
+
+
+def case_base_stamp_needs_name_and_file(folder):
+    write_chain(folder)
+    code, _, err = folder.run(*FLATTEN, "--base-stamp", "base")
+    check_equal(code, 2, "exit status")
+    check("--base-stamp 'base' is not NAME=FILE" in err,
+          "unexpected message: %s" % err)
+
+
 def case_depfile_escapes_for_make(folder):
     weird = "a b#c$d.txt"
     write_chain(folder)

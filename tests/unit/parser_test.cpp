@@ -327,7 +327,7 @@ TEST_P(ParserSourceTest, KeepsLines) {
   ASSERT_TRUE(got.has_value()) << got.error().message;
   std::vector<std::string> sources;
   for (const Instruction& instruction : got->instructions) {
-    sources.push_back(instruction.source);
+    sources.emplace_back(instruction.source);
   }
   EXPECT_EQ(sources, c.want);
 }

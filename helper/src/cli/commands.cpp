@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
@@ -43,7 +44,28 @@ struct FlattenOptions {
   // or "-" for none; checked only when given.
   std::string expected_bases;
   bool check_bases = false;
+  // NAME=FILE: the checksum stamp of local base NAME, which the depfile
+  // names instead of NAME's own inputs.
+  std::vector<std::string> base_stamps;
 };
+
+// Splits the --base-stamp values at their first '='.
+Expected<std::map<std::string, std::string>> BaseStamps(
+    const std::vector<std::string>& values) {
+  std::map<std::string, std::string> stamps;
+  for (const std::string& value : values) {
+    size_t equals = value.find('=');
+    if (equals == 0 || equals == std::string::npos ||
+        equals + 1 == value.size()) {
+      return Error{"--base-stamp '" + value +
+                       "' is not NAME=FILE; give the base's name and "
+                       "its checksum stamp",
+                   true};
+    }
+    stamps[value.substr(0, equals)] = value.substr(equals + 1);
+  }
+  return stamps;
+}
 
 Status WriteOrPrint(const std::string& path, const std::string& content) {
   if (path.empty() || path == "-") {
@@ -76,11 +98,12 @@ Status WriteMarker(const std::string& path, const std::string& content) {
 // written, none.  The stamp is renamed into place last, so a stamp on disk
 // means that everything it stands for was written.
 Status WriteFlattenOutputs(const FlattenOptions& options,
-                           const core::Evaluation& evaluation) {
+                           const core::Evaluation& evaluation,
+                           const std::vector<std::string>& depfile_inputs) {
   util::StagedWrites writes;
   if (!options.depfile.empty()) {
-    Status staged = util::StageDepfile(
-        writes, options.depfile, DepfileTarget(options), evaluation.inputs);
+    Status staged = util::StageDepfile(writes, options.depfile,
+                                       DepfileTarget(options), depfile_inputs);
     if (!staged) return staged;
   }
   // Without -o the flattened text is printed, unless only a stamp is asked
@@ -150,10 +173,15 @@ Status RunFlatten(const SharedOptions& shared, const FlattenOptions& options) {
       return status;
     }
   }
+  Expected<std::map<std::string, std::string>> stamps =
+      BaseStamps(options.base_stamps);
+  if (!stamps) return stamps.error();
   Expected<core::Evaluation> evaluation =
       core::Evaluate(graph, **top, shared.debug_hash ? &std::cerr : nullptr);
   if (!evaluation) return evaluation.error();
-  return WriteFlattenOutputs(options, *evaluation);
+  return WriteFlattenOutputs(
+      options, *evaluation,
+      core::InputsAbove(graph, **top, *evaluation, *stamps));
 }
 
 Status RunChecksum(const SharedOptions& shared,
@@ -163,10 +191,11 @@ Status RunChecksum(const SharedOptions& shared,
   graph::Graph graph(std::move(settings.value()));
   Expected<std::vector<const graph::Image*>> images = graph.LoadFiles(files);
   if (!images) return images.error();
+  core::Evaluator evaluator(graph, shared.debug_hash ? &std::cerr : nullptr,
+                            /*keep_text=*/false);
   std::string lines;
   for (size_t i = 0; i < files.size(); ++i) {
-    Expected<core::Evaluation> evaluation = core::Evaluate(
-        graph, *(*images)[i], shared.debug_hash ? &std::cerr : nullptr);
+    Expected<core::Evaluation> evaluation = evaluator.Evaluate(*(*images)[i]);
     if (!evaluation) return evaluation.error();
     lines += evaluation->checksum + "  " + files[i] + "\n";
   }
@@ -319,6 +348,10 @@ int Run(int argc, char** argv) {
           "--expect-bases", flatten.expected_bases,
           "Fail unless the local bases are these (a,b,...; - for none)")
       ->each([&flatten](const std::string&) { flatten.check_bases = true; });
+  flatten_command->add_option(
+      "--base-stamp", flatten.base_stamps,
+      "NAME=FILE: the depfile names this checksum stamp of local base NAME "
+      "instead of NAME's inputs (repeatable)");
   AddSharedOptions(flatten_command, &shared);
 
   std::vector<std::string> checksum_files;

@@ -127,7 +127,8 @@ Expected<Context> Context::Staged(const std::vector<std::string>& extra_files,
     }
   }
   std::error_code error;
-  if (fs::is_directory(docker_d, error)) {
+  context.has_docker_d_ = fs::is_directory(docker_d, error);
+  if (context.has_docker_d_) {
     if (Status status = WalkFolder(docker_d, "", &files); !status) {
       return status.error();
     }
@@ -350,7 +351,7 @@ Status AddCopySources(const graph::Image& image, const Instruction& copy,
 Expected<std::vector<ContextFile>> CopiedFiles(const graph::Graph& graph,
                                                const graph::Image& image,
                                                const Context& context) {
-  graph::ReadOptions options = graph.ReadOptionsOf(image.name);
+  const graph::ReadOptions& options = graph.ReadOptionsOf(image.name);
   std::vector<ContextFile> files;
   for (const graph::Stage& stage : image.stages) {
     StageScope scope(image, options);

@@ -39,6 +39,9 @@ class Context {
   // The root of a real context folder, if this is one.
   const std::optional<std::string>& root() const { return root_; }
 
+  // Whether a staged context found its "NAME.docker.d/" folder.
+  bool has_docker_d() const { return has_docker_d_; }
+
   // Every staged file, for building the context folder of a staged context.
   std::vector<ContextFile> StagedFiles() const;
 
@@ -53,6 +56,7 @@ class Context {
 
   std::optional<std::string> root_;
   std::map<std::string, std::string> staged_;  // name in context -> path
+  bool has_docker_d_ = false;
 };
 
 // The context `image` is built in, under `graph`'s settings.

@@ -21,7 +21,32 @@ using hash::Tag;
 
 namespace {
 
-constexpr std::string_view kFormat = "qemu-docker-images checksum 1";
+// Version 2 hashes the canonical text as one field per instruction, so
+// that it can be hashed as it is produced; version 1 hashed it whole.
+constexpr std::string_view kFormat = "qemu-docker-images checksum 2";
+
+// Hashes each canonical piece as one text field as the flattener produces
+// it, and keeps the buildable text only when asked to.
+class HashingSink : public flatten::Sink {
+ public:
+  HashingSink(hash::Hasher* hasher, flatten::Flattened* keep)
+      : hasher_(hasher), keep_(keep) {}
+
+  void Add(std::string_view canonical, std::string_view text) override {
+    hasher_->Add(Tag::kText, canonical);
+    if (keep_ != nullptr) {
+      keep_->canonical += canonical;
+      keep_->text += text;
+    }
+  }
+  void AddTextOnly(std::string_view text) override {
+    if (keep_ != nullptr) keep_->text += text;
+  }
+
+ private:
+  hash::Hasher* hasher_;
+  flatten::Flattened* keep_;
+};
 
 // Hashes one context file: its name, then a symlink's target or a file's
 // permission bits and bytes, which is what COPY puts in the image.
@@ -62,7 +87,7 @@ Status HashFile(const graph::Image& image, const ContextFile& file,
 // image, so only those are hashed; proxy variables and unused values are not.
 void HashBuildArgs(const graph::Graph& graph, const graph::Image& image,
                    hash::Hasher* hasher) {
-  graph::ReadOptions options = graph.ReadOptionsOf(image.name);
+  const graph::ReadOptions& options = graph.ReadOptionsOf(image.name);
   std::vector<std::string> names = image.arg_names;
   std::sort(names.begin(), names.end());
   for (const std::string& name : names) {
@@ -103,14 +128,14 @@ Status MergeContext(const graph::Image& image,
 
 // With pinned external bases, the identity of each one that the chain
 // stands on is part of what the image is made of.  It is read from a file
-// that `identify` writes, so that checking a checksum asks no engine.
+// that `identify` writes, so that checking a checksum asks no engine; the
+// file is an input of the first image of the chain that stands on it.
 // TODO: the build still names the base by its tag, so a base pulled anew
 // between `identify` and the build is built on under the old identity;
 // writing the pinned image ID into the FROM line would close that gap.
 Status HashExternalBases(const graph::Graph& graph,
                          const std::vector<const graph::Image*>& chain,
-                         hash::Hasher* hasher,
-                         std::vector<std::string>* inputs) {
+                         hash::Hasher* hasher, Evaluation* result) {
   const auto& files = graph.settings().base_identities;
   std::set<std::string> seen;
   for (const graph::Image* image : chain) {
@@ -128,7 +153,8 @@ Status HashExternalBases(const graph::Graph& graph,
       hasher->Add(Tag::kBaseName, file->first);
       hasher->Add(Tag::kBaseIdentity,
                   identity->substr(0, identity->find('\n')));
-      inputs->push_back(file->second);
+      result->own_inputs[image->name].push_back(file->second);
+      result->inputs.push_back(file->second);
     }
   }
   return Ok{};
@@ -136,56 +162,113 @@ Status HashExternalBases(const graph::Graph& graph,
 
 }  // namespace
 
-Expected<Evaluation> Evaluate(const graph::Graph& graph,
-                              const graph::Image& top, std::ostream* trace) {
-  Evaluation result;
-  Expected<flatten::Flattened> flattened = flatten::Flatten(graph, top);
-  if (!flattened) return flattened.error();
-  result.flattened = std::move(flattened.value());
+Evaluator::Evaluator(const graph::Graph& graph, std::ostream* trace,
+                     bool keep_text)
+    : graph_(graph), trace_(trace), keep_text_(keep_text) {}
 
+Expected<const Evaluator::OwnInputs*> Evaluator::InputsOf(
+    const graph::Image& image) {
+  if (auto found = inputs_.find(&image); found != inputs_.end()) {
+    return &found->second;
+  }
+  OwnInputs inputs;
+  Expected<context::Context> context = context::ContextOf(graph_, image);
+  if (!context) return ErrorAt(image.path, 0, context.error().message);
+  // A staged context has looked for the folder already.
+  std::error_code error;
+  inputs.has_docker_d = context->root()
+                            ? fs::is_directory(image.path + ".d", error)
+                            : context->has_docker_d();
+  auto files = context::CopiedFiles(graph_, image, *context);
+  if (!files) return files.error();
+  inputs.files = std::move(files.value());
+  return &inputs_.emplace(&image, std::move(inputs)).first->second;
+}
+
+Expected<Evaluation> Evaluator::Evaluate(const graph::Image& top) {
+  Evaluation result;
   hash::Hasher hasher;
-  hasher.SetTrace(trace);
+  hasher.SetTrace(trace_);
   hasher.Add(Tag::kFormat, kFormat);
-  hasher.Add(Tag::kText, result.flattened.canonical);
+  HashingSink sink(&hasher, keep_text_ ? &result.flattened : nullptr);
+  if (Status status = flatten::FlattenInto(graph_, top, &sink); !status) {
+    return status.error();
+  }
+
   std::map<std::string, ContextFile> merged;
-  std::vector<const graph::Image*> chain = graph.Chain(top);
+  std::vector<const graph::Image*> chain = graph_.Chain(top);
   for (const graph::Image* image : chain) {
-    result.inputs.push_back(image->path);
+    std::vector<std::string>& own = result.own_inputs[image->name];
+    own.push_back(image->path);
     hasher.Add(Tag::kImage, image->name);
-    HashBuildArgs(graph, *image, &hasher);
+    HashBuildArgs(graph_, *image, &hasher);
     if (std::optional<std::string> pre = PreScriptOf(*image)) {
       if (Status status = HashPreScript(*image, *pre, &hasher); !status) {
         return status.error();
       }
-      result.inputs.push_back(*pre);
+      own.push_back(*pre);
     }
+    Expected<const OwnInputs*> found = InputsOf(*image);
+    if (!found) return found.error();
     // A file added to a NAME.docker.d folder can change what "COPY ." takes;
     // the folder's own timestamp tells a build tool that one was.
     // TODO: a real --context folder is not listed the same way, so a file
     // added deep inside it is only noticed once another input changes.
-    std::error_code error;
-    if (fs::is_directory(image->path + ".d", error)) {
-      result.inputs.push_back(image->path + ".d");
-    }
-    Expected<context::Context> context = context::ContextOf(graph, *image);
-    if (!context) return ErrorAt(image->path, 0, context.error().message);
-    auto files = context::CopiedFiles(graph, *image, *context);
-    if (!files) return files.error();
-    for (const ContextFile& file : *files) {
+    if ((*found)->has_docker_d) own.push_back(image->path + ".d");
+    for (const ContextFile& file : (*found)->files) {
       if (Status status = HashFile(*image, file, &hasher); !status) {
         return status.error();
       }
-      result.inputs.push_back(file.path);
+      own.push_back(file.path);
     }
-    if (Status status = MergeContext(*image, *files, &merged); !status) {
+    if (Status status = MergeContext(*image, (*found)->files, &merged);
+        !status) {
       return status.error();
     }
+    result.inputs.insert(result.inputs.end(), own.begin(), own.end());
   }
-  Status pinned = HashExternalBases(graph, chain, &hasher, &result.inputs);
+  Status pinned = HashExternalBases(graph_, chain, &hasher, &result);
   if (!pinned) return pinned.error();
   for (auto& [name, file] : merged) result.context_files.push_back(file);
   result.checksum = hasher.HexDigest();
   return result;
+}
+
+Expected<Evaluation> Evaluate(const graph::Graph& graph,
+                              const graph::Image& top, std::ostream* trace) {
+  return Evaluator(graph, trace, /*keep_text=*/true).Evaluate(top);
+}
+
+namespace {
+
+void AddInputsAbove(const graph::Graph& graph, const graph::Image& image,
+                    const Evaluation& evaluation,
+                    const std::map<std::string, std::string>& stamps,
+                    std::set<std::string>* seen,
+                    std::vector<std::string>* out) {
+  if (!seen->insert(image.name).second) return;
+  for (const std::string& base : image.local_bases) {
+    auto stamp = stamps.find(base);
+    if (stamp != stamps.end()) {
+      if (seen->insert(base).second) out->push_back(stamp->second);
+    } else {
+      AddInputsAbove(graph, *graph.Find(base), evaluation, stamps, seen, out);
+    }
+  }
+  const std::vector<std::string>& own = evaluation.own_inputs.at(image.name);
+  out->insert(out->end(), own.begin(), own.end());
+}
+
+}  // namespace
+
+std::vector<std::string> InputsAbove(
+    const graph::Graph& graph, const graph::Image& top,
+    const Evaluation& evaluation,
+    const std::map<std::string, std::string>& stamps) {
+  std::set<std::string> seen;
+  std::vector<std::string> inputs;
+  AddInputsAbove(graph, top, evaluation, stamps, &seen, &inputs);
+  return inputs;
 }
 
 Status WriteContext(const std::vector<ContextFile>& files,

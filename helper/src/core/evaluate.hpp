@@ -4,6 +4,7 @@
 // context files of every image in its chain, the checksum over all of it,
 // and the list of files a build tool must watch.
 
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -20,14 +21,52 @@ struct Evaluation {
   std::string checksum;  // 32 hex digits of XXH3-128
   // The Dockerfiles of the chain and every copied context file.
   std::vector<std::string> inputs;
+  // The same, for each image of the chain on its own, by image name.
+  std::map<std::string, std::vector<std::string>> own_inputs;
   // The union of the chain's contexts, the context of the flattened file.
   std::vector<context::ContextFile> context_files;
 };
 
-// Evaluates `top`, loaded in `graph`.  When `trace` is set, every hashed
-// field is written to it, one per line.
+// Evaluates images of one loaded graph.  What it learns about an image's
+// own inputs (its context and the files it copies) is kept, so that the
+// images above a base in a folder do not find the base's files again.
+class Evaluator {
+ public:
+  // When `trace` is set, every hashed field is written to it, one per
+  // line.  Without `keep_text` the buildable text is not kept, only hashed
+  // from, so that a checksum never holds a whole flattened file.
+  Evaluator(const graph::Graph& graph, std::ostream* trace, bool keep_text);
+
+  // Evaluates `top`, loaded in the graph.
+  Expected<Evaluation> Evaluate(const graph::Image& top);
+
+ private:
+  struct OwnInputs {
+    std::vector<context::ContextFile> files;
+    bool has_docker_d = false;
+  };
+  Expected<const OwnInputs*> InputsOf(const graph::Image& image);
+
+  const graph::Graph& graph_;
+  std::ostream* trace_;
+  bool keep_text_;
+  std::map<const graph::Image*, OwnInputs> inputs_;
+};
+
+// Evaluates `top`, loaded in `graph`, keeping the flattened text.
 Expected<Evaluation> Evaluate(const graph::Graph& graph,
                               const graph::Image& top, std::ostream* trace);
+
+// What a build tool must watch for `top` when some of its local bases
+// have steps of their own: `top`'s own inputs and, for each local base,
+// the base's checksum stamp where `stamps` names one (a stamp is rewritten
+// exactly when that base's checksum changes, which covers everything below
+// it), else the base's own inputs and so on down.  With no stamps this is
+// `evaluation.inputs`, in the same order.
+std::vector<std::string> InputsAbove(
+    const graph::Graph& graph, const graph::Image& top,
+    const Evaluation& evaluation,
+    const std::map<std::string, std::string>& stamps);
 
 // Copies `files` into the folder `dir`, which is created; the result is a
 // build context in which the flattened Dockerfile builds.

@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <set>
+#include <cstdint>
+#include <cstring>
 
 #include <nlohmann/json.hpp>
 #include <re2/re2.h>
@@ -38,30 +39,38 @@ bool AllowsHeredocs(std::string_view keyword) {
 
 // Instructions for which a leading '[' means the JSON form.
 bool AllowsExecForm(std::string_view keyword) {
-  static const std::set<std::string_view> kJsonKeywords = {
-      "run", "cmd", "entrypoint", "shell", "copy", "add", "volume"};
-  return kJsonKeywords.count(keyword) > 0;
+  for (std::string_view json :
+       {"run", "cmd", "entrypoint", "shell", "copy", "add", "volume"}) {
+    if (keyword == json) return true;
+  }
+  return false;
 }
 
-bool IsBlank(std::string_view line) {
-  return line.find_first_not_of(" \t") == std::string_view::npos;
-}
+// The whitespace helpers loop themselves: find_first_not_of(" \t") calls
+// memchr once per character, a quarter of a big file's parse.
+bool IsSpace(char c) { return c == ' ' || c == '\t'; }
 
 std::string_view TrimLeft(std::string_view text) {
-  size_t start = text.find_first_not_of(" \t");
-  return start == std::string_view::npos ? std::string_view{}
-                                         : text.substr(start);
+  size_t start = 0;
+  while (start < text.size() && IsSpace(text[start])) ++start;
+  return text.substr(start);
+}
+
+std::string_view TrimRight(std::string_view text) {
+  size_t end = text.size();
+  while (end > 0 && IsSpace(text[end - 1])) --end;
+  return text.substr(0, end);
 }
 
 std::string_view Trim(std::string_view text) {
-  text = TrimLeft(text);
-  size_t end = text.find_last_not_of(" \t");
-  return end == std::string_view::npos ? text : text.substr(0, end + 1);
+  return TrimRight(TrimLeft(text));
 }
 
-bool IsComment(std::string_view line) {
+// Blank and comment lines are skipped alike, between instructions and
+// inside continuations.
+bool IsBlankOrComment(std::string_view line) {
   std::string_view trimmed = TrimLeft(line);
-  return !trimmed.empty() && trimmed.front() == '#';
+  return trimmed.empty() || trimmed.front() == '#';
 }
 
 std::string Lower(std::string_view text) {
@@ -88,69 +97,127 @@ size_t Utf8SequenceLength(std::string_view text, size_t i) {
   return length;
 }
 
+int LineAt(std::string_view text, size_t offset) {
+  auto end = text.begin() + static_cast<std::ptrdiff_t>(offset);
+  return 1 + static_cast<int>(std::count(text.begin(), end, '\n'));
+}
+
+// True when none of the 8 bytes at `p` is NUL or above 0x7F: most of a
+// Dockerfile is ASCII, checked a word at a time.
+bool IsPlainAsciiWord(const char* p) {
+  uint64_t word;
+  std::memcpy(&word, p, sizeof word);
+  constexpr uint64_t kLow = 0x0101010101010101;
+  constexpr uint64_t kHigh = 0x8080808080808080;
+  return ((word | ((word - kLow) & ~word)) & kHigh) == 0;
+}
+
 Status CheckIsText(std::string_view text, const std::string& path) {
-  int line = 1;
   for (size_t i = 0; i < text.size();) {
+    if (i + 8 <= text.size() && IsPlainAsciiWord(text.data() + i)) {
+      i += 8;
+      continue;
+    }
     if (text[i] == '\0') {
-      return ErrorAt(path, line,
+      return ErrorAt(path, LineAt(text, i),
                      "contains a NUL byte, so it is not a text file; "
                      "check that this is the Dockerfile you meant");
     }
     size_t length = Utf8SequenceLength(text, i);
     if (length == 0) {
-      return ErrorAt(path, line,
+      return ErrorAt(path, LineAt(text, i),
                      "is not valid UTF-8; save the file as UTF-8 text");
     }
-    if (text[i] == '\n') ++line;
     i += length;
   }
   return Ok{};
 }
 
-std::vector<std::string_view> SplitLines(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    lines.push_back(line);
+// An upper bound on the instructions of `text`: lines that start with
+// neither a blank nor '#'.  Reserving that many keeps the instructions
+// from being moved as they grow, which for a big file doubled their
+// memory for a moment.
+size_t EstimateInstructions(std::string_view text) {
+  size_t count = 0;
+  for (size_t start = 0; start < text.size();) {
+    char c = text[start];
+    if (c != ' ' && c != '\t' && c != '#' && c != '\n' && c != '\r') ++count;
+    size_t end = text.find('\n', start);
     if (end == std::string_view::npos) break;
-    text.remove_prefix(end + 1);
+    start = end + 1;
   }
-  return lines;
+  return count;
 }
 
 // Walks the lines of one file, producing directives and then instructions.
+// Lines are views of the text, read one at a time.
 class Parser {
  public:
-  Parser(std::vector<std::string_view> lines, std::string path)
-      : lines_(std::move(lines)), path_(std::move(path)) {}
+  Parser(std::shared_ptr<SourceBuffer> buffer, std::string_view text,
+         std::string path)
+      : text_(text), path_(std::move(path)) {
+    file_.buffer = std::move(buffer);
+  }
 
   Expected<Dockerfile> Run();
 
  private:
+  bool AtEnd() const { return pos_ >= text_.size(); }
+  size_t LineEnd();
+  std::string_view PeekLine();
+  std::string_view NextLine();
   Status ReadDirectives();
   Status AddDirective(const std::string& name, const std::string& value);
   Status ReadInstruction();
-  std::string JoinContinuation(int* end_line);
+  std::string JoinContinuation(int* end_line, size_t* end_pos);
   bool EndsWithEscape(std::string_view line, std::string_view* before) const;
-  Status ReadHeredocs(Instruction* instruction);
+  Status ReadHeredocs(Instruction* instruction, size_t* end_pos);
   Status ReadHeredocBody(Heredoc* heredoc, const Instruction& owner);
-  std::string SourceOf(int first, int last) const;
+  std::string_view SourceOf(size_t start, size_t end);
 
-  std::vector<std::string_view> lines_;
+  std::string_view text_;
   std::string path_;
+  size_t pos_ = 0;   // offset of the next unread line
   size_t next_ = 0;  // index of the next unread line
+  // Where the line at end_of_ ends, so that a line peeked at and then read
+  // is searched for its '\n' once.
+  size_t end_of_ = std::string_view::npos;
+  size_t end_ = 0;
+  std::vector<std::string_view> pieces_;  // reused by JoinContinuation
   Dockerfile file_;
 };
 
+// The offset of the '\n' that ends the line at pos_, or the text's size.
+size_t Parser::LineEnd() {
+  if (end_of_ != pos_) {
+    end_of_ = pos_;
+    end_ = std::min(text_.find('\n', pos_), text_.size());
+  }
+  return end_;
+}
+
+// The line at pos_, without its '\n' and one '\r' before it.
+std::string_view Parser::PeekLine() {
+  std::string_view line = text_.substr(pos_, LineEnd() - pos_);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+std::string_view Parser::NextLine() {
+  std::string_view line = PeekLine();
+  pos_ = std::min(LineEnd() + 1, text_.size());
+  ++next_;
+  return line;
+}
+
 Expected<Dockerfile> Parser::Run() {
   file_.path = path_;
+  file_.instructions.reserve(EstimateInstructions(text_));
   if (Status status = ReadDirectives(); !status) return status.error();
-  while (next_ < lines_.size()) {
-    std::string_view line = lines_[next_];
-    if (IsBlank(line) || IsComment(line)) {
-      ++next_;
+  while (!AtEnd()) {
+    std::string_view line = PeekLine();
+    if (IsBlankOrComment(line)) {
+      NextLine();
       continue;
     }
     if (Status status = ReadInstruction(); !status) return status.error();
@@ -164,10 +231,12 @@ Expected<Dockerfile> Parser::Run() {
 Status Parser::ReadDirectives() {
   static const RE2 kDirective(
       R"(^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$)");
-  for (; next_ < lines_.size(); ++next_) {
+  for (; !AtEnd(); NextLine()) {
     std::string name;
     std::string value;
-    std::string_view line = TrimLeft(lines_[next_]);
+    std::string_view line = TrimLeft(PeekLine());
+    // Only a comment can be a directive; RE2 need not see anything else.
+    if (line.empty() || line.front() != '#') break;
     if (!RE2::FullMatch(line, kDirective, &name, &value)) break;
     name = Lower(name);
     if (name != "syntax" && name != "escape" && name != "check") break;
@@ -199,45 +268,64 @@ Status Parser::AddDirective(const std::string& name, const std::string& value) {
 // the line, as in BuildKit.
 bool Parser::EndsWithEscape(std::string_view line,
                             std::string_view* before) const {
-  size_t end = line.find_last_not_of(" \t");
-  if (end == std::string_view::npos || line[end] != file_.escape ||
-      (end > 0 && line[end - 1] == file_.escape)) {
+  std::string_view trimmed = TrimRight(line);
+  size_t size = trimmed.size();
+  if (size == 0 || trimmed[size - 1] != file_.escape ||
+      (size > 1 && trimmed[size - 2] == file_.escape)) {
     return false;
   }
-  *before = line.substr(0, end);
+  *before = line.substr(0, size - 1);
   return true;
 }
 
 // Joins a logical line the way Docker does: the escape character at the end
 // of a line is removed and the next line appended directly; blank and
 // comment lines inside the continuation are dropped.
-std::string Parser::JoinContinuation(int* end_line) {
-  std::string joined;
+std::string Parser::JoinContinuation(int* end_line, size_t* end_pos) {
+  // The pieces are found first and copied once into a string of their
+  // size: appending line by line grew and copied it several times.
+  pieces_.clear();
+  size_t size = 0;
   bool continues = true;
   bool first = true;
-  while (continues && next_ < lines_.size()) {
-    std::string_view line = lines_[next_++];
-    if (!first && (IsBlank(line) || IsComment(line))) continue;
+  while (continues && !AtEnd()) {
+    std::string_view line = NextLine();
+    if (!first && IsBlankOrComment(line)) continue;
     first = false;
     *end_line = static_cast<int>(next_);
+    *end_pos = pos_;
     std::string_view before;
     continues = EndsWithEscape(line, &before);
-    joined.append(continues ? before : line);
+    pieces_.push_back(continues ? before : line);
+    size += pieces_.back().size();
   }
+  std::string joined;
+  joined.reserve(size);
+  for (std::string_view piece : pieces_) joined.append(piece);
   return joined;
 }
 
-std::string Parser::SourceOf(int first, int last) const {
+// The bytes start..end of the text, when they already have the form of
+// `source`; else that form, kept in the buffer.
+std::string_view Parser::SourceOf(size_t start, size_t end) {
+  std::string_view raw = text_.substr(start, end - start);
+  bool plain = !raw.empty() && raw.back() == '\n' &&
+               raw.find('\r') == std::string_view::npos;
+  if (plain) return raw;
   std::string source;
-  for (int line = first; line <= last; ++line) {
-    std::string_view text = lines_[static_cast<size_t>(line - 1)];
-    source.append(text);
+  while (!raw.empty()) {
+    size_t newline = raw.find('\n');
+    std::string_view line = raw.substr(0, newline);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    source.append(line);
     // A line that still ends in '\r' had one more, taken as part of a CRLF
     // ending; put it back, so that the source parses to the same line.
-    if (!text.empty() && text.back() == '\r') source.push_back('\r');
+    if (!line.empty() && line.back() == '\r') source.push_back('\r');
     source.push_back('\n');
+    raw.remove_prefix(newline == std::string_view::npos ? raw.size()
+                                                        : newline + 1);
   }
-  return source;
+  return file_.buffer->rewritten.emplace_back(std::move(source));
 }
 
 }  // namespace
@@ -269,10 +357,10 @@ std::vector<std::string_view> RawWords(std::string_view text, char escape) {
 
 namespace {
 
-// Moves leading "--name[=value]" words of `args` into `flags`; a bare "--"
-// ends them, as in BuildKit.
-std::string ExtractFlags(std::string_view args, char escape,
-                         std::vector<std::string>* flags) {
+// Moves leading "--name[=value]" words of `args` into `flags`, a bare "--"
+// ending them as in BuildKit, and returns the rest, trimmed.
+std::string_view ExtractFlags(std::string_view args, char escape,
+                              std::vector<std::string>* flags) {
   std::string_view rest = Trim(args);
   while (rest.substr(0, 2) == "--") {
     std::string_view word = RawWords(rest, escape).front();
@@ -280,7 +368,7 @@ std::string ExtractFlags(std::string_view args, char escape,
     if (word == "--") break;
     flags->emplace_back(word);
   }
-  return std::string(rest);
+  return rest;
 }
 
 std::optional<std::vector<std::string>> ParseExecForm(std::string_view args) {
@@ -296,11 +384,15 @@ std::optional<std::vector<std::string>> ParseExecForm(std::string_view args) {
   return words;
 }
 
-// Splits "keyword args" into its parts; `line` is for messages.
-Expected<Instruction> SplitInstruction(std::string_view text, char escape,
+// Splits "keyword args" into its parts; `line` is for messages.  The
+// arguments are cut out of `logical` in place, so that its bytes are not
+// copied again.
+Expected<Instruction> SplitInstruction(std::string logical, char escape,
                                        const std::string& path, int line) {
-  text = TrimLeft(text);
-  size_t space = text.find_first_of(" \t");
+  std::string_view text = TrimLeft(logical);
+  size_t space = 0;
+  while (space < text.size() && !IsSpace(text[space])) ++space;
+  if (space == text.size()) space = std::string_view::npos;
   Instruction instruction;
   instruction.keyword = Lower(text.substr(0, space));
   if (!IsKnownKeyword(instruction.keyword)) {
@@ -311,7 +403,11 @@ Expected<Instruction> SplitInstruction(std::string_view text, char escape,
   }
   std::string_view rest =
       space == std::string_view::npos ? "" : text.substr(space);
-  instruction.args = ExtractFlags(rest, escape, &instruction.flags);
+  std::string_view args = ExtractFlags(rest, escape, &instruction.flags);
+  size_t offset = args.empty() ? 0 : args.data() - logical.data();
+  logical.resize(offset + args.size());
+  logical.erase(0, offset);
+  instruction.args = std::move(logical);
   if (AllowsExecForm(instruction.keyword)) {
     instruction.exec_form = ParseExecForm(instruction.args);
   }
@@ -337,9 +433,11 @@ Status CheckTrigger(const Instruction& trigger, const std::string& path,
 Status Parser::ReadInstruction() {
   int first = static_cast<int>(next_) + 1;
   int end_line = first;
-  std::string logical = JoinContinuation(&end_line);
+  size_t start = pos_;
+  size_t end_pos = pos_;
+  std::string logical = JoinContinuation(&end_line, &end_pos);
   Expected<Instruction> split =
-      SplitInstruction(logical, file_.escape, path_, first);
+      SplitInstruction(std::move(logical), file_.escape, path_, first);
   if (!split) return split.error();
   Instruction instruction = std::move(split.value());
   instruction.line = first;
@@ -354,15 +452,17 @@ Status Parser::ReadInstruction() {
     trigger->end_line = end_line;
     instruction.trigger.push_back(std::move(trigger.value()));
   }
-  if (Status status = ReadHeredocs(&instruction); !status) return status;
-  instruction.source = SourceOf(first, instruction.end_line);
+  if (Status status = ReadHeredocs(&instruction, &end_pos); !status) {
+    return status;
+  }
+  instruction.source = SourceOf(start, end_pos);
   file_.instructions.push_back(std::move(instruction));
   return Ok{};
 }
 
 // Finds "<<NAME", "<<-NAME", "<<'NAME'" and "<<\"NAME\"" words in the
 // arguments and reads one body per marker from the lines that follow.
-Status Parser::ReadHeredocs(Instruction* instruction) {
+Status Parser::ReadHeredocs(Instruction* instruction, size_t* end_pos) {
   Instruction* target = instruction->trigger.empty()
                             ? instruction
                             : &instruction->trigger.front();
@@ -387,14 +487,15 @@ Status Parser::ReadHeredocs(Instruction* instruction) {
       return status;
     }
     instruction->end_line = target->end_line = static_cast<int>(next_);
+    *end_pos = pos_;
     target->heredocs.push_back(std::move(heredoc));
   }
   return Ok{};
 }
 
 Status Parser::ReadHeredocBody(Heredoc* heredoc, const Instruction& owner) {
-  while (next_ < lines_.size()) {
-    std::string_view line = lines_[next_++];
+  while (!AtEnd()) {
+    std::string_view line = NextLine();
     if (heredoc->strip_tabs) {
       line.remove_prefix(std::min(line.find_first_not_of('\t'), line.size()));
     }
@@ -412,16 +513,23 @@ Status Parser::ReadHeredocBody(Heredoc* heredoc, const Instruction& owner) {
 }  // namespace
 
 Expected<Dockerfile> Parse(std::string_view text, const std::string& path) {
+  return ParseBuffer(std::string(text), path);
+}
+
+Expected<Dockerfile> ParseBuffer(std::string text, const std::string& path) {
   if (Status status = CheckIsText(text, path); !status) return status.error();
+  auto buffer = std::make_shared<SourceBuffer>();
+  buffer->text = std::move(text);
+  std::string_view view = buffer->text;
   constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
-  if (text.substr(0, 3) == kByteOrderMark) text.remove_prefix(3);
-  return Parser(SplitLines(text), path).Run();
+  if (view.substr(0, 3) == kByteOrderMark) view.remove_prefix(3);
+  return Parser(std::move(buffer), view, path).Run();
 }
 
 Expected<Dockerfile> ParseFile(const std::string& path) {
   Expected<std::string> text = util::ReadFile(path);
   if (!text) return text.error();
-  return Parse(*text, path);
+  return ParseBuffer(std::move(text.value()), path);
 }
 
 }  // namespace qdi::dockerfile

@@ -19,6 +19,10 @@ namespace qdi::dockerfile {
 // that is not UTF-8 or holds NUL bytes, since Docker would misread it.
 Expected<Dockerfile> Parse(std::string_view text, const std::string& path);
 
+// Parse, taking `text` over instead of copying it: the instructions'
+// sources point into it.
+Expected<Dockerfile> ParseBuffer(std::string text, const std::string& path);
+
 // Splits `text` at unquoted whitespace, keeping quotes and escapes as they
 // are.  Flags, heredoc markers and "FROM image AS name" are found this way.
 std::vector<std::string_view> RawWords(std::string_view text, char escape);

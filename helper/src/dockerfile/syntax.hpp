@@ -5,8 +5,11 @@
 // (exec) form and heredocs.  Nothing here knows about stages or images; that
 // is the job of the layers above.
 
+#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace qdi::dockerfile {
@@ -36,7 +39,17 @@ struct Instruction {
   std::vector<Instruction> trigger;
   // The source lines line..end_line, with '\n' endings; a CRLF ending's
   // '\r' is dropped, and put back where the line still ended in '\r'.
-  std::string source;
+  // It points into the SourceBuffer of the Dockerfile it was parsed from,
+  // which must outlive it.
+  std::string_view source;
+};
+
+// The bytes that instructions' `source` views point into: the file's text,
+// and the lines whose endings had to change, rewritten.  Views keep it
+// from being copied line by line: a 100 MB file is held once.
+struct SourceBuffer {
+  std::string text;
+  std::deque<std::string> rewritten;  // a deque never moves its strings
 };
 
 struct Dockerfile {
@@ -44,6 +57,8 @@ struct Dockerfile {
   char escape = '\\';
   std::vector<Directive> directives;
   std::vector<Instruction> instructions;
+  // Shared by copies of this Dockerfile, so that their views stay valid.
+  std::shared_ptr<SourceBuffer> buffer;
 
   const Directive* FindDirective(const std::string& name) const;
 };

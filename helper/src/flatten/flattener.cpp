@@ -19,11 +19,6 @@ using dockerfile::Instruction;
 using graph::Image;
 using graph::Ref;
 
-std::string Upper(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::toupper(c));
-  return text;
-}
-
 // Writes `value` as one double-quoted Dockerfile word.
 std::string Quote(const std::string& value, char escape) {
   std::string quoted = "\"";
@@ -91,11 +86,10 @@ std::string DirectiveMerger::Text() const {
 // before the first stage that needs it.
 class Emitter {
  public:
-  Emitter(const graph::Graph& graph, const Image& top, char escape)
-      : graph_(graph), top_(top), escape_(escape) {}
+  Emitter(const graph::Graph& graph, const Image& top, char escape, Sink* sink)
+      : graph_(graph), top_(top), escape_(escape), sink_(sink) {}
 
   Status EmitTop();
-  Flattened Result() { return std::move(out_); }
 
  private:
   Status EmitImage(const Image& image);
@@ -123,7 +117,8 @@ class Emitter {
   std::map<std::string, std::string> emitted_;  // image name -> alias
   std::string emitted_name_;  // the alias of the image being emitted
   std::set<std::string> used_aliases_;
-  Flattened out_;
+  Sink* sink_;
+  std::string canonical_;  // reused, so that Write allocates nothing
 };
 
 Status Emitter::EmitTop() {
@@ -192,8 +187,8 @@ Status Emitter::EmitImage(const Image& image) {
   if (Status status = EmitBases(image); !status) return status;
   std::vector<std::string> aliases = AliasesOf(image);
   if (&image != &top_) {
-    out_.text +=
-        "# qemu-docker-images: " + image.name + " from " + image.path + "\n";
+    sink_->AddTextOnly("# qemu-docker-images: " + image.name + " from " +
+                       image.path + "\n");
   }
   emitted_name_ = aliases.back();
   for (size_t i = 0; i < image.stages.size(); ++i) {
@@ -201,9 +196,10 @@ Status Emitter::EmitImage(const Image& image) {
   }
   if (std::optional<std::string> user =
           UserInstruction(graph_.SettingsOf(image))) {
-    EndLine(&out_.text);
-    out_.text += *user + "\n";
-    out_.canonical += *user + "\n";
+    // Every instruction's source ends its line, so the user's line is one
+    // of its own in both forms.
+    std::string line = *user + "\n";
+    sink_->Add(line, line);
   }
   emitted_[image.name] = aliases.back();
   return Ok{};
@@ -226,8 +222,9 @@ Status Emitter::EmitStage(const Image& image, size_t index,
   for (size_t i = stage.from; i < stage.end; ++i) {
     const Instruction& instruction = image.file.instructions[i];
     if (final_inlined && instruction.keyword == "onbuild") {
-      out_.text += "# qemu-docker-images: fired below each FROM " +
-                   emitted_name_ + ": " + CanonicalText(instruction) + "\n";
+      sink_->AddTextOnly("# qemu-docker-images: fired below each FROM " +
+                         emitted_name_ + ": " + CanonicalText(instruction) +
+                         "\n");
       continue;
     }
     Expected<std::optional<Instruction>> rewritten =
@@ -285,8 +282,12 @@ Expected<std::optional<Instruction>> Emitter::Rewrite(
     if (keep) return std::optional<Instruction>();
     return std::optional<Instruction>(RewriteFrom(image, stage, aliases));
   }
+  bool arg = inlined && instruction.keyword == "arg";
+  // Only an inlined ARG and the flags that name stages can change; most
+  // instructions have neither and are not copied.
+  if (!arg && instruction.flags.empty()) return std::optional<Instruction>();
   Instruction copy = instruction;
-  bool changed = inlined && copy.keyword == "arg" && RewriteArg(image, &copy);
+  bool changed = arg && RewriteArg(image, &copy);
   for (std::string& flag : copy.flags) {
     std::string value;
     if (auto from = graph::FlagValue({flag}, "from")) {
@@ -347,10 +348,25 @@ bool Emitter::RewriteArg(const Image& image, Instruction* arg) const {
 }
 
 void Emitter::Write(const Instruction& instruction, bool verbatim) {
-  std::string canonical = CanonicalText(instruction);
-  out_.canonical += canonical + "\n";
-  out_.text += verbatim ? instruction.source : canonical + "\n";
+  canonical_.clear();
+  AppendCanonical(instruction, &canonical_);
+  canonical_ += '\n';
+  sink_->Add(canonical_, verbatim ? instruction.source : canonical_);
 }
+
+// Collects both forms as strings.
+class StringSink : public Sink {
+ public:
+  void Add(std::string_view canonical, std::string_view text) override {
+    out_.canonical += canonical;
+    out_.text += text;
+  }
+  void AddTextOnly(std::string_view text) override { out_.text += text; }
+  Flattened Result() { return std::move(out_); }
+
+ private:
+  Flattened out_;
+};
 
 }  // namespace
 
@@ -368,32 +384,53 @@ std::optional<std::string> UserInstruction(
          ": >> /etc/group; }";
 }
 
-std::string CanonicalText(const Instruction& instruction) {
-  std::string text = Upper(instruction.keyword);
-  for (const std::string& flag : instruction.flags) text += " " + flag;
-  if (!instruction.args.empty()) text += " " + instruction.args;
+void AppendCanonical(const Instruction& instruction, std::string* out) {
+  size_t start = out->size();
+  out->append(instruction.keyword);
+  for (size_t i = start; i < out->size(); ++i) {
+    (*out)[i] = static_cast<char>(std::toupper((*out)[i]));
+  }
+  for (const std::string& flag : instruction.flags) {
+    *out += ' ';
+    *out += flag;
+  }
+  if (!instruction.args.empty()) {
+    *out += ' ';
+    *out += instruction.args;
+  }
   const auto& heredocs = instruction.trigger.empty()
                              ? instruction.heredocs
                              : instruction.trigger.front().heredocs;
   for (const auto& heredoc : heredocs) {
-    text += "\n" + heredoc.body + heredoc.name;
+    *out += '\n';
+    *out += heredoc.body;
+    *out += heredoc.name;
   }
+}
+
+std::string CanonicalText(const Instruction& instruction) {
+  std::string text;
+  AppendCanonical(instruction, &text);
   return text;
 }
 
-Expected<Flattened> Flatten(const graph::Graph& graph, const Image& top) {
+Status FlattenInto(const graph::Graph& graph, const Image& top, Sink* sink) {
   DirectiveMerger directives;
   for (const Image* image : graph.Chain(top)) {
-    if (Status status = directives.Add(*image); !status) {
-      return status.error();
-    }
+    if (Status status = directives.Add(*image); !status) return status;
   }
-  Emitter emitter(graph, top, top.file.escape);
-  if (Status status = emitter.EmitTop(); !status) return status.error();
-  Flattened result = emitter.Result();
-  result.text = directives.Text() + result.text;
-  result.canonical = directives.Text() + result.canonical;
-  return result;
+  std::string head = directives.Text();
+  if (!head.empty()) sink->Add(head, head);
+  Emitter emitter(graph, top, top.file.escape, sink);
+  return emitter.EmitTop();
+}
+
+Expected<Flattened> Flatten(const graph::Graph& graph, const Image& top) {
+  StringSink sink;
+  if (Status status = FlattenInto(graph, top, &sink); !status) {
+    return status.error();
+  }
+  return sink.Result();
 }
 
 namespace {
@@ -404,7 +441,7 @@ Expected<bool> TagLocalRefs(const graph::Graph& graph, const Image& image,
                             size_t stage, const std::string& tag_prefix,
                             Instruction* instruction) {
   bool changed = false;
-  graph::ReadOptions options = graph.ReadOptionsOf(image.name);
+  const graph::ReadOptions& options = graph.ReadOptionsOf(image.name);
   if (instruction->keyword == "from") {
     const graph::Stage& own = image.stages[stage];
     if (own.base.kind != Ref::Kind::kLocal) return false;
@@ -448,7 +485,11 @@ Expected<std::string> LayeredText(const graph::Graph& graph, const Image& image,
             ? Expected<bool>(false)
             : TagLocalRefs(graph, image, stage, tag_prefix, &copy);
     if (!changed) return changed.error();
-    text += *changed ? CanonicalText(copy) + "\n" : copy.source;
+    if (*changed) {
+      text += CanonicalText(copy) + "\n";
+    } else {
+      text += copy.source;
+    }
   }
   if (std::optional<std::string> user =
           UserInstruction(graph.SettingsOf(image))) {

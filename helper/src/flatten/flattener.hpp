@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "graph/graph.hpp"
@@ -24,6 +25,23 @@ struct Flattened {
   std::string canonical;
 };
 
+// Receives the flattened file as it is produced, so that a checksum can
+// hash it without the whole text ever being held in memory.
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // One piece of the canonical form, an instruction's or the directives',
+  // and what the buildable text holds for it; each ends in '\n'.
+  virtual void Add(std::string_view canonical, std::string_view text) = 0;
+  // A line of the buildable text only, such as a comment.
+  virtual void AddTextOnly(std::string_view text) = 0;
+};
+
+// Feeds the flattened form of `top` to `sink`, directives first.
+Status FlattenInto(const graph::Graph& graph, const graph::Image& top,
+                   Sink* sink);
+
+// Both forms of `top`, as strings.
 Expected<Flattened> Flatten(const graph::Graph& graph, const graph::Image& top);
 
 // `image`'s own Dockerfile for a layered build, where each local base is an
@@ -42,5 +60,9 @@ std::optional<std::string> UserInstruction(
 
 // The normal form of one instruction, as used in `canonical`.
 std::string CanonicalText(const dockerfile::Instruction& instruction);
+
+// Appends CanonicalText(instruction) to `out`.
+void AppendCanonical(const dockerfile::Instruction& instruction,
+                     std::string* out);
 
 }  // namespace qdi::flatten

@@ -10,10 +10,16 @@ namespace qdi::graph {
 
 namespace fs = std::filesystem;
 
+// As fs::path's stem and extension would say, without building a path:
+// a folder's checksum names every file twice.
 std::string ImageNameOf(const std::string& path) {
-  fs::path file(path);
-  if (file.extension() == ".docker") return file.stem().string();
-  return file.filename().string();
+  constexpr std::string_view kExtension = ".docker";
+  std::string_view name(path);
+  name.remove_prefix(std::min(name.rfind('/') + 1, name.size()));
+  if (name.size() > kExtension.size() && name.ends_with(kExtension)) {
+    name.remove_suffix(kExtension.size());
+  }
+  return std::string(name);
 }
 
 Graph::Graph(Settings settings) : settings_(std::move(settings)) {}
@@ -31,6 +37,7 @@ Expected<std::vector<const Image*>> Graph::LoadFiles(
     settings_.search_dirs.push_back(folder.empty() ? "." : folder);
   }
   for (const std::string& path : paths) top_names_.insert(ImageNameOf(path));
+  read_options_.clear();  // the new top names change the answers
   std::vector<const Image*> images;
   for (const std::string& path : paths) {
     Expected<const Image*> image = Load(ImageNameOf(path), path, nullptr);
@@ -52,7 +59,9 @@ const ImageSettings& Graph::SettingsOf(const Image& image) const {
   return top_names_.count(image.name) ? settings_.top : kDefaults;
 }
 
-ReadOptions Graph::ReadOptionsOf(const std::string& name) const {
+const ReadOptions& Graph::ReadOptionsOf(const std::string& name) const {
+  auto cached = read_options_.find(name);
+  if (cached != read_options_.end()) return cached->second;
   ReadOptions options;
   options.prefixes = settings_.prefixes;
   options.build_args = settings_.build_args;
@@ -64,7 +73,7 @@ ReadOptions Graph::ReadOptionsOf(const std::string& name) const {
       options.build_args[key] = value;
     }
   }
-  return options;
+  return read_options_.emplace(name, std::move(options)).first->second;
 }
 
 namespace {
@@ -82,7 +91,8 @@ namespace {
                    "local base image '" + name + "': " + text.error().message);
   }
   if (!text) return text.error();
-  Expected<dockerfile::Dockerfile> file = dockerfile::Parse(*text, path);
+  Expected<dockerfile::Dockerfile> file =
+      dockerfile::ParseBuffer(std::move(text.value()), path);
   if (!file) return file.error();
   Expected<Image> image =
       AnalyzeImage(std::move(file.value()), name, graph.ReadOptionsOf(name));
@@ -117,12 +127,27 @@ Status Graph::LoadBases(const Image& image) {
         visiting_.end()) {
       return CycleError(image, base);
     }
+    if (IsLoadedFromSearchDirs(base)) continue;
     Expected<std::string> path = FindDockerfile(image, base);
     if (!path) return path.error();
     Expected<const Image*> loaded = Load(base, *path, &image);
     if (!loaded) return loaded.error();
   }
   return Ok{};
+}
+
+// A base loaded from one of the search folders would be found there again
+// and loaded from the cache, so its file need not be looked for: in a
+// folder's checksum that was one stat() per image.
+bool Graph::IsLoadedFromSearchDirs(const std::string& base) const {
+  const Image* loaded = Find(base);
+  if (loaded == nullptr) return false;
+  for (const std::string& folder : settings_.search_dirs) {
+    if ((fs::path(folder) / (base + ".docker")).string() == loaded->path) {
+      return true;
+    }
+  }
+  return false;
 }
 
 Expected<std::string> Graph::FindDockerfile(const Image& requester,

@@ -66,7 +66,8 @@ class Graph {
 
   // What `image` is built with: its own settings, else the defaults.
   const ImageSettings& SettingsOf(const Image& image) const;
-  ReadOptions ReadOptionsOf(const std::string& name) const;
+  // Built once per name and kept; valid until the next LoadFiles.
+  const ReadOptions& ReadOptionsOf(const std::string& name) const;
 
   const Settings& settings() const { return settings_; }
 
@@ -75,6 +76,7 @@ class Graph {
   Expected<const Image*> Load(const std::string& name, const std::string& path,
                               const Image* requester);
   Status LoadBases(const Image& image);
+  bool IsLoadedFromSearchDirs(const std::string& base) const;
   Expected<std::string> FindDockerfile(const Image& requester,
                                        const std::string& base) const;
   Error CycleError(const Image& requester, const std::string& base) const;
@@ -84,6 +86,9 @@ class Graph {
   std::set<std::string> top_names_;
   std::map<std::string, std::unique_ptr<Image>> images_;
   std::vector<std::string> visiting_;  // the load stack, for cycles
+  // ReadOptionsOf's answers: it is asked for each instruction that names
+  // a stage, and copying the settings' maps each time showed in profiles.
+  mutable std::map<std::string, ReadOptions> read_options_;
 };
 
 }  // namespace qdi::graph

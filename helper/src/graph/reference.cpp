@@ -1,5 +1,7 @@
 #include "graph/reference.hpp"
 
+#include <string_view>
+
 #include <re2/re2.h>
 
 namespace qdi::graph {
@@ -8,7 +10,9 @@ namespace {
 
 // The grammar of Docker's reference package, written as one expression:
 // an optional registry host, slash-separated lower-case path components,
-// then an optional tag and digest.
+// then an optional tag and digest.  The tag's limit of 128 characters is
+// checked by TagFits instead: a bounded repetition "{0,127}" made RE2
+// compile 127 copies of the class, a quarter of a whole folder's checksum.
 const RE2& ReferencePattern() {
   static const RE2 pattern(
       R"((?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))"
@@ -16,10 +20,22 @@ const RE2& ReferencePattern() {
       R"((?::[0-9]+)?/)?)"
       R"([a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*)"
       R"((?:/[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*)*)"
-      R"((?::[\w][\w.-]{0,127})?)"
+      R"((?::[\w][\w.-]*)?)"
       R"((?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*)"
       R"(:[0-9a-fA-F]{32,})?)");
   return pattern;
+}
+
+constexpr size_t kMaxTagLength = 128;
+
+// Only a tag can hold a ':' after the last '/': a registry's port comes
+// before a '/', and a digest's ':' after the '@'.
+bool TagFits(std::string_view text) {
+  text = text.substr(0, text.find('@'));
+  size_t slash = text.rfind('/');
+  size_t colon = text.find(':', slash == std::string_view::npos ? 0 : slash);
+  if (colon == std::string_view::npos) return true;
+  return text.size() - colon - 1 <= kMaxTagLength;
 }
 
 bool StartsWith(const std::string& text, const std::string& prefix) {
@@ -47,7 +63,7 @@ Expected<std::string> NameAfterSlashPrefix(const std::string& rest) {
 }  // namespace
 
 bool IsValidReference(const std::string& text) {
-  return RE2::FullMatch(text, ReferencePattern());
+  return RE2::FullMatch(text, ReferencePattern()) && TagFits(text);
 }
 
 bool IsValidLocalName(const std::string& name) {

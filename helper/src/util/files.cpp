@@ -126,6 +126,12 @@ Expected<std::string> ReadFile(const std::string& path) {
   if (fd.get() < 0) return ReadError(path, errno);
 
   std::string content;
+  // Reserving the size that fstat gives spares growing the string, which
+  // copied a big file several times over while it was read.
+  struct stat info {};
+  if (::fstat(fd.get(), &info) == 0 && info.st_size > 0) {
+    content.reserve(static_cast<size_t>(info.st_size) + 1);
+  }
   if (int err = ReadAll(fd.get(), content)) return ReadError(path, err);
   return content;
 }
