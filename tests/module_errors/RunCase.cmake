@@ -10,9 +10,10 @@
 # optional <case>-result.txt the exit code (1, a configure error, when it is
 # missing).  CMake wraps a message's lines where it likes, and where
 # depends on the length of the paths in it, so every run of white space of
-# the stderr is made one space before it is matched.  The optional <case>-options.cmake is included before the
-# configure: it may append to case_options, which come after the default
-# options and so override them, and it may change the environment.
+# the stderr is made one space before it is matched.  The optional
+# <case>-options.cmake is included before the configure: it may append to
+# case_options, which come after the default options and so override them,
+# and it may change the environment.
 
 cmake_minimum_required(VERSION 3.20)
 
