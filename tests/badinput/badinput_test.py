@@ -29,51 +29,14 @@ OUTPUTS = ["out/flat.docker", "out/image.stamp", "out/image.d"]
 FLATTEN = ["flatten", "top.docker", "-o", OUTPUTS[0], "--stamp", OUTPUTS[1],
            "--depfile", OUTPUTS[2]]
 
-
-class Failure(Exception):
-    pass
-
-
-class Skipped(Exception):
-    pass
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+from helper_testing import (  # noqa: E402
+    Failure, Skipped, TempFolder, check, check_equal)
 
 
-def check(condition, message):
-    if not condition:
-        raise Failure(message)
-
-
-def check_equal(actual, expected, what):
-    check(actual == expected,
-          "%s:\n  expected %r\n  actual   %r" % (what, expected, actual))
-
-
-class Folder:
+class Folder(TempFolder):
     """A temporary folder, with the helper run inside it."""
-
-    def __init__(self, helper, root):
-        self.helper = helper
-        self.root = root
-
-    def path(self, name):
-        return os.path.join(self.root, name)
-
-    def write(self, name, content, mode=None):
-        path = self.path(name)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        data = content.encode() if isinstance(content, str) else content
-        with open(path, "wb") as f:
-            f.write(data)
-        if mode is not None:
-            os.chmod(path, mode)
-
-    def symlink(self, target, name):
-        os.makedirs(os.path.dirname(self.path(name)), exist_ok=True)
-        os.symlink(target, self.path(name))
-
-    def read(self, name):
-        with open(self.path(name), "rb") as f:
-            return f.read()
 
     def run(self, *args, prefix=(), stack=None, timed=False):
         """Runs the helper; `stack` limits its stack to that many bytes and
