@@ -141,8 +141,23 @@ def engine_available(name):
     return True
 
 
-def make_rootfs(path):
-    """A root file system of busybox with a few applets, as a tarball."""
+def add_text(tar, name, text):
+    data = text.encode()
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    tar.addfile(info, io.BytesIO(data))
+
+
+def make_rootfs(path, run_marker):
+    """A root file system of busybox with a few applets, as a tarball.
+
+    run_marker goes into /etc/qdi-run.  Docker names an image by its
+    content and its legacy builder reuses layers across builds, so two
+    runs building the same chain at once would share image IDs; one run's
+    cleanup (rmi -f) then deleted an image the other had just built and
+    not yet tagged ("failed to get digest").  The marker makes every
+    run's layers its own."""
     busybox = shutil.which("busybox") or "/bin/busybox"
     check(os.path.exists(busybox), "busybox-static is not installed")
     with tarfile.open(path, "w") as tar:
@@ -157,6 +172,7 @@ def make_rootfs(path):
             info.type = tarfile.SYMTYPE
             info.linkname = "busybox"
             tar.addfile(info)
+        add_text(tar, "etc/qdi-run", run_marker + "\n")
 
 
 class Project:
@@ -172,7 +188,7 @@ class Project:
     def write_sources(self):
         os.makedirs(os.path.join(self.images, "mid.docker.d"), exist_ok=True)
         rootfs = os.path.join(self.engine.work, "rootfs.tar")
-        make_rootfs(rootfs)
+        make_rootfs(rootfs, self.engine.prefix)
         for image, text in DOCKERFILES.items():
             self.write(image, text)
         self.write_file("mid.docker.d/mxe.txt", "mxe 1\n")
@@ -468,7 +484,7 @@ class PinnedProject(Project):
     def write_sources(self):
         os.makedirs(self.images)
         rootfs = os.path.join(self.engine.work, "rootfs.tar")
-        make_rootfs(rootfs)
+        make_rootfs(rootfs, self.engine.prefix)
         for image, text in PINNED_DOCKERFILES.items():
             self.write(image, text.format(external=self.external))
         with open(os.path.join(self.source, "CMakeLists.txt"), "w") as out:
@@ -479,7 +495,7 @@ class PinnedProject(Project):
         """(Re)places an external base: busybox, and /etc/version."""
         folder = os.path.join(self.engine.work, "external-%d" % version)
         tarball = folder + ".tar"
-        make_rootfs(tarball)
+        make_rootfs(tarball, self.engine.prefix)
         with tarfile.open(tarball, "a") as tar:
             data = ("version %d\n" % version).encode()
             info = tarfile.TarInfo("etc/version")

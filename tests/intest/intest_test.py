@@ -78,9 +78,11 @@ class Engine(e2e_test.Engine):
         return "buildah" if self.name == "podman" else "engine"
 
 
-def make_rootfs(path):
+def make_rootfs(path, run_marker):
     """busybox with the applets the cases use, and an /etc/passwd that
-    busybox's adduser can extend."""
+    busybox's adduser can extend.  run_marker goes into /etc/qdi-run so
+    that no two runs share a Docker layer (e2e_test.make_rootfs says
+    why)."""
     busybox = shutil.which("busybox") or "/bin/busybox"
     check(os.path.exists(busybox), "busybox-static is not installed")
     with tarfile.open(path, "w") as tar:
@@ -96,7 +98,8 @@ def make_rootfs(path):
             info.linkname = "busybox"
             tar.addfile(info)
         for name, text in [("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"),
-                           ("etc/group", "root:x:0:\n")]:
+                           ("etc/group", "root:x:0:\n"),
+                           ("etc/qdi-run", run_marker + "\n")]:
             data = text.encode()
             info = tarfile.TarInfo(name)
             info.size = len(data)
@@ -116,7 +119,7 @@ class Project:
         self.state = os.path.join(self.build_dir, "qemu-docker-images")
         os.makedirs(self.images, exist_ok=True)
         self.rootfs = os.path.join(engine.work, "rootfs.tar")
-        make_rootfs(self.rootfs)
+        make_rootfs(self.rootfs, engine.prefix)
         for image, text in DOCKERFILES.items():
             self.write("images/%s.docker" % image, text)
         self.set_extra(extra)
