@@ -27,6 +27,7 @@ _qdi_find_with_pkg_config(re2::re2 re2)
 find_package(xxHash CONFIG QUIET)
 _qdi_find_with_pkg_config(xxHash::xxhash libxxhash)
 
+find_package(Threads REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(nlohmann_json CONFIG REQUIRED)
 

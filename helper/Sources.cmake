@@ -19,6 +19,7 @@ set(QDI_CORE_SOURCES
   hash/hasher.cpp
   util/expected.cpp
   util/files.cpp
+  util/parallel.cpp
 )
 
 set(QDI_CLI_SOURCES

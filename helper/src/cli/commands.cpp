@@ -193,11 +193,11 @@ Status RunChecksum(const SharedOptions& shared,
   if (!images) return images.error();
   core::Evaluator evaluator(graph, shared.debug_hash ? &std::cerr : nullptr,
                             /*keep_text=*/false);
+  std::vector<Expected<std::string>> checksums = evaluator.Checksums(*images);
   std::string lines;
   for (size_t i = 0; i < files.size(); ++i) {
-    Expected<core::Evaluation> evaluation = evaluator.Evaluate(*(*images)[i]);
-    if (!evaluation) return evaluation.error();
-    lines += evaluation->checksum + "  " + files[i] + "\n";
+    if (!checksums[i]) return checksums[i].error();
+    lines += *checksums[i] + "  " + files[i] + "\n";
   }
   std::cout << lines;
   return Ok{};

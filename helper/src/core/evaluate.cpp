@@ -12,6 +12,7 @@
 #include "core/pre_script.hpp"
 #include "hash/hasher.hpp"
 #include "util/files.hpp"
+#include "util/parallel.hpp"
 
 namespace qdi::core {
 
@@ -42,6 +43,7 @@ class HashingSink : public flatten::Sink {
   void AddTextOnly(std::string_view text) override {
     if (keep_ != nullptr) keep_->text += text;
   }
+  bool KeepsText() const override { return keep_ != nullptr; }
 
  private:
   hash::Hasher* hasher_;
@@ -168,9 +170,16 @@ Evaluator::Evaluator(const graph::Graph& graph, std::ostream* trace,
 
 Expected<const Evaluator::OwnInputs*> Evaluator::InputsOf(
     const graph::Image& image) {
-  if (auto found = inputs_.find(&image); found != inputs_.end()) {
-    return &found->second;
+  auto found = inputs_.find(&image);
+  if (found == inputs_.end()) {
+    found = inputs_.emplace(&image, FindInputs(image)).first;
   }
+  if (!found->second) return found->second.error();
+  return &*found->second;
+}
+
+Expected<Evaluator::OwnInputs> Evaluator::FindInputs(
+    const graph::Image& image) const {
   OwnInputs inputs;
   Expected<context::Context> context = context::ContextOf(graph_, image);
   if (!context) return ErrorAt(image.path, 0, context.error().message);
@@ -182,7 +191,48 @@ Expected<const Evaluator::OwnInputs*> Evaluator::InputsOf(
   auto files = context::CopiedFiles(graph_, image, *context);
   if (!files) return files.error();
   inputs.files = std::move(files.value());
-  return &inputs_.emplace(&image, std::move(inputs)).first->second;
+  inputs.pre_script = PreScriptOf(image);
+  return inputs;
+}
+
+// Finds the inputs of every image that `tops` stand on, on `threads`
+// threads, and warms the graph's own cache, so that evaluations running
+// side by side afterwards only read shared state.
+void Evaluator::FindAllInputs(const std::vector<const graph::Image*>& tops,
+                              size_t threads) {
+  std::vector<const graph::Image*> images;
+  std::set<const graph::Image*> seen;
+  for (const graph::Image* top : tops) {
+    for (const graph::Image* image : graph_.Chain(*top)) {
+      if (!inputs_.count(image) && seen.insert(image).second) {
+        images.push_back(image);
+      }
+    }
+  }
+  for (const graph::Image* image : images) graph_.ReadOptionsOf(image->name);
+  std::vector<std::optional<Expected<OwnInputs>>> found(images.size());
+  util::ParallelFor(images.size(), threads,
+                    [&](size_t i) { found[i] = FindInputs(*images[i]); });
+  for (size_t i = 0; i < images.size(); ++i) {
+    inputs_.emplace(images[i], std::move(*found[i]));
+  }
+}
+
+std::vector<Expected<std::string>> Evaluator::Checksums(
+    const std::vector<const graph::Image*>& tops) {
+  // A trace lists the fields of one image after another.
+  size_t threads = trace_ != nullptr ? 1 : util::ThreadsFor(tops.size());
+  if (threads > 1) FindAllInputs(tops, threads);
+  std::vector<Expected<std::string>> checksums(tops.size(), Error{});
+  util::ParallelFor(tops.size(), threads, [&](size_t i) {
+    Expected<Evaluation> evaluation = Evaluate(*tops[i]);
+    if (evaluation) {
+      checksums[i] = std::move(evaluation->checksum);
+    } else {
+      checksums[i] = evaluation.error();
+    }
+  });
+  return checksums;
 }
 
 Expected<Evaluation> Evaluator::Evaluate(const graph::Image& top) {
@@ -202,14 +252,14 @@ Expected<Evaluation> Evaluator::Evaluate(const graph::Image& top) {
     own.push_back(image->path);
     hasher.Add(Tag::kImage, image->name);
     HashBuildArgs(graph_, *image, &hasher);
-    if (std::optional<std::string> pre = PreScriptOf(*image)) {
+    Expected<const OwnInputs*> found = InputsOf(*image);
+    if (!found) return found.error();
+    if (const std::optional<std::string>& pre = (*found)->pre_script) {
       if (Status status = HashPreScript(*image, *pre, &hasher); !status) {
         return status.error();
       }
       own.push_back(*pre);
     }
-    Expected<const OwnInputs*> found = InputsOf(*image);
-    if (!found) return found.error();
     // A file added to a NAME.docker.d folder can change what "COPY ." takes;
     // the folder's own timestamp tells a build tool that one was.
     // TODO: a real --context folder is not listed the same way, so a file

@@ -5,6 +5,7 @@
 // and the list of files a build tool must watch.
 
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -40,17 +41,28 @@ class Evaluator {
   // Evaluates `top`, loaded in the graph.
   Expected<Evaluation> Evaluate(const graph::Image& top);
 
+  // The checksum of each of `tops`, or the error that stopped it, in the
+  // same order.  Without a trace the images are evaluated on all cores.
+  std::vector<Expected<std::string>> Checksums(
+      const std::vector<const graph::Image*>& tops);
+
  private:
   struct OwnInputs {
     std::vector<context::ContextFile> files;
     bool has_docker_d = false;
+    std::optional<std::string> pre_script;
   };
   Expected<const OwnInputs*> InputsOf(const graph::Image& image);
+  Expected<OwnInputs> FindInputs(const graph::Image& image) const;
+  void FindAllInputs(const std::vector<const graph::Image*>& tops,
+                     size_t threads);
 
   const graph::Graph& graph_;
   std::ostream* trace_;
   bool keep_text_;
-  std::map<const graph::Image*, OwnInputs> inputs_;
+  // Filled on demand, or for every image at once before several threads
+  // evaluate (they then only read it).  Failures are kept too.
+  std::map<const graph::Image*, Expected<OwnInputs>> inputs_;
 };
 
 // Evaluates `top`, loaded in `graph`, keeping the flattened text.

@@ -186,7 +186,7 @@ std::vector<std::string> Emitter::AliasesOf(const Image& image) {
 Status Emitter::EmitImage(const Image& image) {
   if (Status status = EmitBases(image); !status) return status;
   std::vector<std::string> aliases = AliasesOf(image);
-  if (&image != &top_) {
+  if (&image != &top_ && sink_->KeepsText()) {
     sink_->AddTextOnly("# qemu-docker-images: " + image.name + " from " +
                        image.path + "\n");
   }
@@ -222,6 +222,7 @@ Status Emitter::EmitStage(const Image& image, size_t index,
   for (size_t i = stage.from; i < stage.end; ++i) {
     const Instruction& instruction = image.file.instructions[i];
     if (final_inlined && instruction.keyword == "onbuild") {
+      if (!sink_->KeepsText()) continue;
       sink_->AddTextOnly("# qemu-docker-images: fired below each FROM " +
                          emitted_name_ + ": " + CanonicalText(instruction) +
                          "\n");

@@ -35,6 +35,9 @@ class Sink {
   virtual void Add(std::string_view canonical, std::string_view text) = 0;
   // A line of the buildable text only, such as a comment.
   virtual void AddTextOnly(std::string_view text) = 0;
+  // False when the buildable text is dropped, as in a checksum, so that
+  // lines of it alone need not be put together.
+  virtual bool KeepsText() const { return true; }
 };
 
 // Feeds the flattened form of `top` to `sink`, directives first.

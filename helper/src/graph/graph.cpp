@@ -5,6 +5,7 @@
 
 #include "dockerfile/parser.hpp"
 #include "util/files.hpp"
+#include "util/parallel.hpp"
 
 namespace qdi::graph {
 
@@ -38,12 +39,17 @@ Expected<std::vector<const Image*>> Graph::LoadFiles(
   }
   for (const std::string& path : paths) top_names_.insert(ImageNameOf(path));
   read_options_.clear();  // the new top names change the answers
+  ReadAhead(paths);
   std::vector<const Image*> images;
   for (const std::string& path : paths) {
     Expected<const Image*> image = Load(ImageNameOf(path), path, nullptr);
-    if (!image) return image.error();
+    if (!image) {
+      read_ahead_.clear();
+      return image.error();
+    }
     images.push_back(*image);
   }
+  read_ahead_.clear();  // files that were loaded from another path
   return images;
 }
 
@@ -78,6 +84,13 @@ const ReadOptions& Graph::ReadOptionsOf(const std::string& name) const {
 
 namespace {
 
+// (fs::path(folder) / name).string() for a plain file name, without
+// building paths, which showed in the profile of a folder's checksum.
+std::string PathIn(const std::string& folder, const std::string& name) {
+  if (folder.empty() || folder.back() == '/') return folder + name;
+  return folder + "/" + name;
+}
+
 // Reads and analyzes one Dockerfile.  Load recurses once per level of a
 // chain, so this stays out of its frame: the parsed values then sit on the
 // stack once, not once per level, and a chain 1,000 images deep loads
@@ -102,14 +115,41 @@ namespace {
 
 }  // namespace
 
+// Reading and parsing each file is independent of the others, and in a
+// folder's checksum it is a third of the work, so the files named on the
+// command line are read on all cores first.  Only successes are kept: a
+// file that fails is read again by Load, which words the error as before.
+void Graph::ReadAhead(const std::vector<std::string>& paths) {
+  size_t threads = util::ThreadsFor(paths.size());
+  if (threads <= 1) return;
+  // ReadImage asks for these; filled here, the cache is only read below.
+  for (const std::string& path : paths) ReadOptionsOf(ImageNameOf(path));
+  std::vector<std::unique_ptr<Image>> read(paths.size());
+  util::ParallelFor(paths.size(), threads, [&](size_t i) {
+    std::string name = ImageNameOf(paths[i]);
+    if (images_.count(name)) return;
+    Expected<std::unique_ptr<Image>> image =
+        ReadImage(*this, name, paths[i], nullptr);
+    if (image) read[i] = std::move(image.value());
+  });
+  for (size_t i = 0; i < paths.size(); ++i) {
+    if (read[i]) read_ahead_.emplace(paths[i], std::move(read[i]));
+  }
+}
+
 Expected<const Image*> Graph::Load(const std::string& name,
                                    const std::string& path,
                                    const Image* requester) {
   if (auto found = images_.find(name); found != images_.end()) {
     return found->second.get();
   }
-  Expected<std::unique_ptr<Image>> image =
-      ReadImage(*this, name, path, requester);
+  Expected<std::unique_ptr<Image>> image = std::unique_ptr<Image>();
+  if (auto ahead = read_ahead_.find(path); ahead != read_ahead_.end()) {
+    image = std::move(ahead->second);
+    read_ahead_.erase(ahead);
+  } else {
+    image = ReadImage(*this, name, path, requester);
+  }
   if (!image) return image.error();
 
   visiting_.push_back(name);
@@ -143,9 +183,7 @@ bool Graph::IsLoadedFromSearchDirs(const std::string& base) const {
   const Image* loaded = Find(base);
   if (loaded == nullptr) return false;
   for (const std::string& folder : settings_.search_dirs) {
-    if ((fs::path(folder) / (base + ".docker")).string() == loaded->path) {
-      return true;
-    }
+    if (PathIn(folder, base + ".docker") == loaded->path) return true;
   }
   return false;
 }

@@ -9,6 +9,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "graph/image.hpp"
@@ -75,6 +77,7 @@ class Graph {
   // `requester` names the image whose FROM line led here, for messages.
   Expected<const Image*> Load(const std::string& name, const std::string& path,
                               const Image* requester);
+  void ReadAhead(const std::vector<std::string>& paths);
   Status LoadBases(const Image& image);
   bool IsLoadedFromSearchDirs(const std::string& base) const;
   Expected<std::string> FindDockerfile(const Image& requester,
@@ -83,12 +86,18 @@ class Graph {
   void AddToChain(const Image& image, std::vector<const Image*>* chain) const;
 
   Settings settings_;
-  std::set<std::string> top_names_;
-  std::map<std::string, std::unique_ptr<Image>> images_;
+  // Hashed rather than ordered: a folder's checksum looks names up about a
+  // hundred times per image, and ordered lookups of names that share a
+  // long prefix showed in its profile.
+  std::unordered_set<std::string> top_names_;
+  std::unordered_map<std::string, std::unique_ptr<Image>> images_;
   std::vector<std::string> visiting_;  // the load stack, for cycles
+  // Files of the command line parsed ahead on all cores, by path; Load
+  // takes them from here, in its own order.
+  std::map<std::string, std::unique_ptr<Image>> read_ahead_;
   // ReadOptionsOf's answers: it is asked for each instruction that names
   // a stage, and copying the settings' maps each time showed in profiles.
-  mutable std::map<std::string, ReadOptions> read_options_;
+  mutable std::unordered_map<std::string, ReadOptions> read_options_;
 };
 
 }  // namespace qdi::graph
