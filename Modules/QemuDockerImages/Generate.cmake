@@ -371,16 +371,17 @@ function(_qdi_add_image_target image helper helper_depends state
     list(APPEND base_done "${stamp}")
     list(APPEND base_stamp_args "--base-stamp=${base}=${stamp}")
   endforeach()
+  _qdi_depfile_args(${image} ${stem} "${dir}/deps.d" "${done}"
+    depfile_args depfile_option)
   add_custom_command(OUTPUT "${done}"
     BYPRODUCTS ${byproducts}
     COMMAND "${helper}" flatten "${dockerfile}" -o "${dir}/flat.docker"
-      --stamp "${dir}/checksum" ${marker_args}
-      --depfile "${dir}/deps.d" --depfile-target "${done}"
+      --stamp "${dir}/checksum" ${marker_args} ${depfile_args}
       "--expect-bases=${expected}" ${base_stamp_args}
       ${settings_args} ${pin_args}
     DEPENDS "${dockerfile}" ${pre_scripts} "${scanned}" ${base_done}
       ${helper_depends} ${pin_files}
-    DEPFILE "${dir}/deps.d"
+    ${depfile_option}
     COMMENT "Checking what image ${tag} is made of"
     VERBATIM)
 
@@ -405,6 +406,29 @@ function(_qdi_add_image_target image helper helper_depends state
   foreach(base IN LISTS bases)
     add_dependencies(docker-${image} docker-${base})
   endforeach()
+endfunction()
+
+# Only the inputs found while flattening go in a depfile: the files that
+# COPY, ADD and --mount take from the context, the libraries of staged
+# executables, pinned bases' identities.  An image with none of these
+# (most of a QEMU-like folder) has every input in DEPENDS already, and
+# Ninja, which reads every depfile at every build, reads one file fewer.
+# The scan notes whether a Dockerfile reads its context, so the first COPY
+# added to one runs CMake again and brings its depfile.
+function(_qdi_depfile_args image stem depfile target args_var option_var)
+  get_property(extra_files GLOBAL PROPERTY _QDI_${image}_extra_files)
+  get_property(context GLOBAL PROPERTY _QDI_${image}_context)
+  get_property(executables GLOBAL PROPERTY _QDI_${image}_executables)
+  if(QDI_IMAGE_${stem}_READS_CONTEXT OR extra_files OR context OR executables
+      OR QEMU_DOCKER_IMAGES_PIN_EXTERNAL_BASES
+      OR NOT DEFINED QDI_IMAGE_${stem}_READS_CONTEXT)
+    set(${args_var} --depfile "${depfile}" --depfile-target "${target}"
+      PARENT_SCOPE)
+    set(${option_var} DEPFILE "${depfile}" PARENT_SCOPE)
+  else()
+    set(${args_var} "" PARENT_SCOPE)
+    set(${option_var} "" PARENT_SCOPE)
+  endif()
 endfunction()
 
 function(_qdi_build_flags out_var engine_flags)

@@ -333,6 +333,41 @@ def case_copied_file(project):
     project.check_store_consistent()
 
 
+def case_first_copy(project):
+    """Only images whose Dockerfile reads its context get a depfile (a
+    no-op build reads every depfile).  other copies nothing; its first
+    COPY runs CMake again, so edits of the copied file are seen from then
+    on, and once the COPY is gone again they are not."""
+    depfile = os.path.join(image_dir(project, "other"), "deps.d")
+    check(not os.path.exists(depfile), "other, which copies nothing, has a "
+          "depfile")
+    check(os.path.exists(os.path.join(image_dir(project, "mid"), "deps.d")),
+          "mid, which copies extra.txt, has no depfile")
+    os.makedirs(project.image_file("other.docker.d"))
+    project.write("other.docker.d/note.txt", "one\n")
+    project.edit("other.docker", "ENV OTHER other",
+                 "ENV OTHER other\nCOPY note.txt /")
+    check_builds(project.build_ok(), {"other"}, set(), "after other's first "
+                 "COPY")
+    # Make takes the new build files at its next run.
+    check_no_builds(project.build_ok(), "the build after other's first COPY")
+    check(os.path.exists(depfile), "other copies note.txt, but has no "
+          "depfile")
+
+    project.write("other.docker.d/note.txt", "two\n")
+    check_builds(project.build_ok(), {"other"}, set(),
+                 "after an edit of other's copied note.txt")
+
+    project.edit("other.docker", "\nCOPY note.txt /", "")
+    check_builds(project.build_ok(), {"other"}, set(), "after other's COPY "
+                 "was removed")
+    check_no_builds(project.build_ok(), "the build after the COPY went")
+    project.write("other.docker.d/note.txt", "three\n")
+    check_no_builds(project.build_ok(), "after an edit of note.txt, which "
+                    "other no longer copies")
+    project.check_store_consistent()
+
+
 def case_build_arg(project):
     project.configure("-DQEMU_DOCKER_IMAGES_TEST_VERSION=2")
     run = project.build_ok()

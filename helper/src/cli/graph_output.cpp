@@ -85,14 +85,43 @@ std::string Legend() {
          "label=\"external base\"];\n  }\n";
 }
 
+bool MayReadContext(const dockerfile::Instruction& instruction) {
+  if (instruction.keyword == "copy" || instruction.keyword == "add") {
+    return true;
+  }
+  return std::any_of(
+      instruction.flags.begin(), instruction.flags.end(),
+      [](const std::string& flag) { return flag.rfind("--mount", 0) == 0; });
+}
+
 }  // namespace
+
+bool ReadsContext(const graph::Graph& graph, const graph::Image& image) {
+  for (const dockerfile::Instruction& instruction : image.file.instructions) {
+    if (MayReadContext(instruction)) return true;
+    for (const dockerfile::Instruction& trigger : instruction.trigger) {
+      if (MayReadContext(trigger)) return true;
+    }
+  }
+  for (const std::string& name : image.local_bases) {
+    const graph::Image* base = graph.Find(name);
+    if (base == nullptr) return true;
+    for (const dockerfile::Instruction& instruction : base->file.instructions) {
+      for (const dockerfile::Instruction& trigger : instruction.trigger) {
+        if (MayReadContext(trigger)) return true;
+      }
+    }
+  }
+  return false;
+}
 
 Expected<std::vector<GraphEntry>> DescribeGraph(
     const graph::Graph& graph, const std::vector<const graph::Image*>& images,
     bool with_context_files) {
   std::vector<GraphEntry> entries;
   for (const graph::Image* image : images) {
-    GraphEntry entry{image, ExternalBases(*image), {}};
+    GraphEntry entry{
+        image, ExternalBases(*image), {}, ReadsContext(graph, *image)};
     if (!with_context_files) {
       entries.push_back(std::move(entry));
       continue;
@@ -154,6 +183,8 @@ std::string GraphCMake(const std::vector<GraphEntry>& entries) {
     script += prefix + "_EXTERNAL " + CMakeList(entry.external_bases) + ")\n";
     script +=
         prefix + "_CONTEXT_FILES " + CMakeList(entry.context_files) + ")\n";
+    script += prefix + "_READS_CONTEXT " +
+              (entry.reads_context ? "TRUE" : "FALSE") + ")\n";
   }
   return script + "set(QDI_IMAGES " + CMakeList(names) + ")\n";
 }
@@ -173,6 +204,9 @@ std::string GraphEdges(const std::vector<GraphEntry>& entries,
     // The module adds a NAME.pre script to its image's inputs at configure
     // time, so a script that appears or goes must run CMake again.
     if (core::PreScriptOf(*entry.image)) text += " (pre script)";
+    // The module gives only such images a depfile, so a first or last
+    // COPY must run CMake again too.
+    if (entry.reads_context) text += " (reads context)";
     text += "\n";
   }
   return text;

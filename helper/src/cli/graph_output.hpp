@@ -16,7 +16,16 @@ struct GraphEntry {
   const graph::Image* image = nullptr;
   std::vector<std::string> external_bases;
   std::vector<std::string> context_files;  // paths on disk
+  // Whether its build may read files of its context (see ReadsContext).
+  bool reads_context = false;
 };
+
+// Whether building `image` may read files of its build context: a COPY or
+// ADD, a --mount flag, or such an ONBUILD trigger of a local base that
+// fires in it.  Coarse on purpose (COPY --from counts too): the module
+// leaves the depfile out only where this is false, and a no-op build then
+// has one file fewer to read per image.
+bool ReadsContext(const graph::Graph& graph, const graph::Image& image);
 
 // With `with_context_files` false, no COPY source is resolved, so a missing
 // context file is not an error here.
@@ -30,9 +39,10 @@ std::string GraphJson(const std::vector<GraphEntry>& entries);
 std::string GraphDot(const std::vector<GraphEntry>& entries,
                      const std::map<std::string, std::string>& states = {});
 std::string GraphCMake(const std::vector<GraphEntry>& entries);
-// "name: base1 base2" per image, and whether it has a NAME.pre script: it
-// changes only when the set of images, a local-base edge or a script's
-// presence changes, so the module's configure step depends on it.  With
+// "name: base1 base2" per image, whether it has a NAME.pre script and
+// whether it reads its context: it changes only when the set of images, a
+// local-base edge, a script's presence or ReadsContext changes, so the
+// module's configure step depends on it.  With
 // `with_external`, " | ext1 ext2" follows the local bases: the external
 // bases, which the module pins when it pins external bases.
 std::string GraphEdges(const std::vector<GraphEntry>& entries,
