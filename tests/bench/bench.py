@@ -10,6 +10,8 @@ Environment:
                          shared/corpus beside the clone)
     QDI_BENCH_RUNS       runs per measurement, of which the median is
                          reported (default 3)
+    QDI_BENCH_SECTIONS   the sections to run, of throughput, folder,
+                         current and scale, comma-separated (default: all)
 
 Every number is measured and reported; the project's targets are printed
 beside them, and a missed target is marked, never an error.  The work
@@ -576,11 +578,21 @@ def main(argv):
     report.add("- medians of %d runs; targets are reported, never asserted"
                % RUNS)
     report.add()
-    inputs = make_inputs()
-    section_throughput(report, inputs)
-    section_folder_checksum(report)
-    section_current(report)
-    section_scale(report)
+    sections = os.environ.get("QDI_BENCH_SECTIONS",
+                              "throughput,folder,current,scale").split(",")
+    unknown = set(sections) - {"throughput", "folder", "current", "scale"}
+    if unknown:
+        sys.exit("bench.py: error: unknown QDI_BENCH_SECTIONS entries: %s; "
+                 "use throughput, folder, current and scale"
+                 % ", ".join(sorted(unknown)))
+    if "throughput" in sections:
+        section_throughput(report, make_inputs())
+    if "folder" in sections:
+        section_folder_checksum(report)
+    if "current" in sections:
+        section_current(report)
+    if "scale" in sections:
+        section_scale(report)
     with open(os.path.join(BUILD, "bench-results.md"), "w") as out:
         out.write("\n".join(report.lines) + "\n")
     log("written to " + os.path.join(BUILD, "bench-results.md"))
