@@ -13,8 +13,9 @@ A local base is named ``FROM qemu/NAME`` (or ``FROM qemu:NAME``) and is the
 Dockerfile ``NAME.docker`` of the added folders.  The work is done by the
 ``qemu-docker-images`` helper: it flattens and checksums each image in a
 custom command whose outputs change only when their content does, with a
-depfile naming every input, and it asks the container engine whether an
-image with the right checksum label already exists before building one.
+depfile naming the files it copies where it copies any, and it asks the
+container engine whether an image with the right checksum label already
+exists before building one.
 
 Commands
 ^^^^^^^^
