@@ -344,20 +344,14 @@ function(_qdi_add_image_target image helper helper_depends state
   if(CMAKE_GENERATOR MATCHES "Ninja")
     set(done "${dir}/checksum")
     set(marker_args "")
-    set(byproducts "")
+    set(byproducts "${dir}/flat.docker")
     set(current_args "")
   else()
     set(done "${dir}/checked")
     set(marker_args --checked "${done}")
-    set(byproducts "${dir}/checksum")
+    set(byproducts "${dir}/checksum" "${dir}/flat.docker")
     set(current_args --touch-when-current)
   endif()
-  # Nothing depends on the flattened file, which is there to be read and
-  # for builds that want it.  As a byproduct it would be a node of the
-  # graph, stated at every build and named by every image's target; the
-  # clean target removes it all the same.
-  set_property(DIRECTORY APPEND PROPERTY ADDITIONAL_CLEAN_FILES
-    "${dir}/flat.docker")
   get_filename_component(stem "${dockerfile}" NAME_WLE)
   _qdi_pin_args(${stem} "${state}" pin_args pin_files)
   set_property(GLOBAL PROPERTY _QDI_${image}_done "${done}")
