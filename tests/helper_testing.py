@@ -1,6 +1,7 @@
 """What the helper's command-line test scripts (tests/cli, tests/badinput)
 share: their failure and skip exceptions, the checks, and a temporary
-folder to write inputs into and read outputs from."""
+folder to write inputs into and read outputs from.  The module's matrix
+(tests/module) takes the exceptions and checks too."""
 
 import os
 

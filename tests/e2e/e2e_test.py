@@ -596,29 +596,51 @@ CASES = {name[len("case_"):].replace("_", "-"): function
          for name, function in globals().items() if name.startswith("case_")}
 
 
-def main():
+def engine_arguments(cases, *extra_options):
+    """The command line of every real-engine suite (this one, registry,
+    intest); each (option, default) of `extra_options` is one more."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--engine", choices=["docker", "podman"])
-    parser.add_argument("--case", choices=sorted(CASES))
+    parser.add_argument("--case", choices=sorted(cases))
     parser.add_argument("--helper")
     parser.add_argument("--modules")
     parser.add_argument("--cmake", default="cmake")
+    for option, default in extra_options:
+        parser.add_argument(option, default=default)
     parser.add_argument("--work")
     parser.add_argument("--list", action="store_true")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def listed_or_skipped(args, cases):
+    """The exit status when there is nothing to run: 0 after printing the
+    cases for --list, SKIP when the engine is not there; else None."""
     if args.list:
-        print("\n".join(sorted(CASES)))
+        print("\n".join(sorted(cases)))
         return 0
     if not engine_available(args.engine):
         print("skipped: %s is not available (for docker: 'docker info' "
               "fails)" % args.engine)
         return SKIP
-    work = args.work or os.path.join(os.getcwd(), "e2e-%s-%s" %
-                                     (args.engine, args.case))
+    return None
+
+
+def fresh_work_folder(args, suite):
+    """--work, or SUITE-ENGINE-CASE in the current folder, made empty."""
+    work = os.path.abspath(args.work or "%s-%s-%s" % (suite, args.engine,
+                                                      args.case))
     if os.path.exists(work):
         shutil.rmtree(work)
     os.makedirs(work)
-    engine = Engine(args.engine, os.path.abspath(work))
+    return work
+
+
+def main():
+    args = engine_arguments(CASES)
+    status = listed_or_skipped(args, CASES)
+    if status is not None:
+        return status
+    engine = Engine(args.engine, fresh_work_folder(args, "e2e"))
     try:
         CASES[args.case](args, engine)
     except Failure as failure:
@@ -628,7 +650,6 @@ def main():
         engine.cleanup()
     print("ok")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -18,7 +18,6 @@ images run through buildah.  Images start FROM scratch with a busybox
 root file system.
 """
 
-import argparse
 import io
 import os
 import shutil
@@ -515,32 +514,15 @@ CASES = {name[len("case_"):].replace("_", "-"): function
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--engine", choices=["docker", "podman"])
-    parser.add_argument("--case", choices=sorted(CASES))
-    parser.add_argument("--helper")
-    parser.add_argument("--modules")
-    parser.add_argument("--cmake", default="cmake")
-    parser.add_argument("--ctest", default="ctest")
-    parser.add_argument("--work")
-    parser.add_argument("--list", action="store_true")
-    args = parser.parse_args()
-    if args.list:
-        print("\n".join(sorted(CASES)))
-        return 0
-    if not e2e_test.engine_available(args.engine):
-        print("skipped: %s is not available (for docker: 'docker info' "
-              "fails)" % args.engine)
-        return SKIP
+    args = e2e_test.engine_arguments(CASES, ("--ctest", "ctest"))
+    status = e2e_test.listed_or_skipped(args, CASES)
+    if status is not None:
+        return status
     if args.engine == "podman" and shutil.which("buildah") is None:
         print("skipped: podman cannot run containers here and buildah, "
               "which runs them instead, is not installed")
         return SKIP
-    work = os.path.abspath(args.work or "intest-%s-%s" % (args.engine,
-                                                          args.case))
-    if os.path.exists(work):
-        shutil.rmtree(work)
-    os.makedirs(work)
+    work = e2e_test.fresh_work_folder(args, "intest")
     engine = Engine(args.engine, work)
     try:
         CASES[args.case](args, engine)

@@ -27,6 +27,11 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                ".."))
+from helper_testing import (  # noqa: E402
+    Failure, Skipped, check, check_equal)
+
 SKIP = 77
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURE = os.path.join(HERE, "fixtures", "chain")
@@ -63,24 +68,6 @@ QemuDockerImages_AddDirectory(images)
 CORPUS_BODY = """\
 QemuDockerImages_AddDirectory(images EXCLUDE debian-bootstrap)
 """
-
-
-class Failure(Exception):
-    pass
-
-
-class Skipped(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise Failure(message)
-
-
-def check_equal(actual, expected, what):
-    check(actual == expected,
-          "%s:\n  expected %r\n  actual   %r" % (what, expected, actual))
 
 
 def clean_environment(extra=None):

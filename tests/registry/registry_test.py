@@ -20,7 +20,6 @@ its tags and the image ID that the pushing runner built, a built one
 neither (runners after the first do not push).
 """
 
-import argparse
 import json
 import os
 import shutil
@@ -414,31 +413,15 @@ e2e.Engine.image_id_of = image_id_of
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--engine", choices=["docker", "podman"])
-    parser.add_argument("--case", choices=sorted(CASES))
-    parser.add_argument("--helper")
-    parser.add_argument("--modules")
-    parser.add_argument("--cmake", default="cmake")
-    parser.add_argument("--work")
-    parser.add_argument("--list", action="store_true")
-    args = parser.parse_args()
-    if args.list:
-        print("\n".join(sorted(CASES)))
-        return 0
-    if not e2e.engine_available(args.engine):
-        print("skipped: %s is not available (for docker: 'docker info' "
-              "fails)" % args.engine)
-        return SKIP
+    args = e2e.engine_arguments(CASES)
+    status = e2e.listed_or_skipped(args, CASES)
+    if status is not None:
+        return status
     if shutil.which("docker-registry") is None:
         print("skipped: docker-registry is not installed "
               "(tests/setup-debian.sh installs it)")
         return SKIP
-    work = os.path.abspath(args.work or os.path.join(
-        os.getcwd(), "registry-%s-%s" % (args.engine, args.case)))
-    if os.path.exists(work):
-        shutil.rmtree(work)
-    os.makedirs(work)
+    work = e2e.fresh_work_folder(args, "registry")
     cleanup = Cleanup(args.engine)
     try:
         CASES[args.case](args, work, cleanup)
