@@ -47,13 +47,15 @@ endif()
 
 # The fake engine keeps its store and its log in the case's build folder;
 # no case gets far enough to call it, but a case that did would show it.
+set(engine_args "--state;${case_build}/engine.json")
+string(APPEND engine_args ";--log;${case_build}/engine.log")
 execute_process(
   COMMAND "${CMAKE_COMMAND}" -S "${case_source}" -B "${case_build}/build"
     -G "${GENERATOR}" ${make_program_option}
     "-DCMAKE_MODULE_PATH=${MODULES}"
     "-DQEMU_DOCKER_IMAGES_HELPER=${HELPER}"
     "-DQEMU_DOCKER_IMAGES_ENGINE=${ENGINE}"
-    "-DQEMU_DOCKER_IMAGES_ENGINE_ARGS=--state;${case_build}/engine.json;--log;${case_build}/engine.log"
+    "-DQEMU_DOCKER_IMAGES_ENGINE_ARGS=${engine_args}"
     ${case_options}
   RESULT_VARIABLE actual_result
   OUTPUT_VARIABLE actual_stdout
