@@ -418,10 +418,10 @@ function(QemuDockerImages_AddDirectory dir)
   set_property(GLOBAL APPEND PROPERTY _QDI_DIRECTORIES "${dir}")
   file(GLOB dockerfiles LIST_DIRECTORIES false "${dir}/*.docker")
   list(SORT dockerfiles)
-  get_property(added GLOBAL PROPERTY _QDI_IMAGES)
   foreach(dockerfile IN LISTS dockerfiles)
     get_filename_component(name "${dockerfile}" NAME_WLE)
-    if(name IN_LIST arg_EXCLUDE OR name IN_LIST added)
+    get_property(added GLOBAL PROPERTY _QDI_${name}_dockerfile SET)
+    if(added OR name IN_LIST arg_EXCLUDE)
       continue()
     endif()
     _qdi_add_image("${name}" "${dockerfile}" "${arg_BUILD_ARGS}" "" ""
@@ -446,8 +446,10 @@ function(_qdi_add_image name dockerfile build_args extra_files context
       "${command}: '${name}' is not a valid image name; use lower-case "
       "letters, digits, '.', '_' and '-'")
   endif()
-  get_property(added GLOBAL PROPERTY _QDI_IMAGES)
-  if(name IN_LIST added)
+  # A property per image, not a search of the growing list of images,
+  # which would make adding n images cost n squared.
+  get_property(added GLOBAL PROPERTY _QDI_${name}_dockerfile SET)
+  if(added)
     message(FATAL_ERROR
       "${command}: image '${name}' is added twice; add it once, and call "
       "QemuDockerImages_Add before QemuDockerImages_AddDirectory")

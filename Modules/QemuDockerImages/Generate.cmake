@@ -306,19 +306,28 @@ function(_qdi_add_scan_target helper helper_depends state settings_args)
   set_property(GLOBAL PROPERTY _QDI_SCANNED "${scanned}")
 endfunction()
 
+# Remembered per image: an image's bases are asked for by its own step, by
+# the pre scripts of every image above it and by the group targets.
 function(_qdi_image_bases image out_var)
+  get_property(known GLOBAL PROPERTY _QDI_${image}_bases SET)
+  if(known)
+    get_property(bases GLOBAL PROPERTY _QDI_${image}_bases)
+    set(${out_var} "${bases}" PARENT_SCOPE)
+    return()
+  endif()
   get_property(dockerfile GLOBAL PROPERTY _QDI_${image}_dockerfile)
   get_filename_component(stem "${dockerfile}" NAME_WLE)
-  get_property(images GLOBAL PROPERTY _QDI_IMAGES)
   set(bases "${QDI_IMAGE_${stem}_BASES}")
   foreach(base IN LISTS bases)
-    if(NOT base IN_LIST images)
+    get_property(added GLOBAL PROPERTY _QDI_${base}_dockerfile SET)
+    if(NOT added)
       message(FATAL_ERROR
         "QemuDockerImages: image '${image}' stands on '${base}', which is "
         "not added; add its folder with QemuDockerImages_AddDirectory or "
         "the image with QemuDockerImages_Add")
     endif()
   endforeach()
+  set_property(GLOBAL PROPERTY _QDI_${image}_bases "${bases}")
   set(${out_var} "${bases}" PARENT_SCOPE)
 endfunction()
 
