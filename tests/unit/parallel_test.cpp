@@ -47,7 +47,7 @@ TEST(ThreadsForTest, FewPiecesStayOnOneThread) {
 }
 
 // A folder large enough to be checksummed on several threads: roots that
-// copy files, and images two and three levels above them.
+// copy files, images two and three levels above them, and some pre scripts.
 class ChecksumsTest : public testing::Test {
  protected:
   static constexpr int kImages = 300;
@@ -70,6 +70,7 @@ class ChecksumsTest : public testing::Test {
                std::to_string(i) + "\n";
       }
       Write(name + ".docker", text);
+      if (i % 7 == 0) Write(name + ".pre", "#!/bin/sh\nexit 0\n");
       paths_.push_back(dir_ + "/" + name + ".docker");
     }
   }
@@ -139,6 +140,19 @@ TEST_F(ChecksumsTest, AnErrorStaysWithItsImageAndOthersStillHash) {
   EXPECT_NE(got[23].find("file.txt"), std::string::npos) << got[23];
   EXPECT_EQ(got[19].size(), 32u) << got[19];
   EXPECT_EQ(got[30].size(), 32u) << got[30];
+}
+
+// The threaded path finds every image's inputs ahead, pre scripts among
+// them; a script it missed would leave the checksums as they were.
+TEST_F(ChecksumsTest, PreScriptsCountWhenAllAtOnce) {
+  std::vector<std::string> with_script = AllAtOnce();
+  fs::remove(dir_ + "/img7.pre");
+  std::vector<std::string> without = AllAtOnce();
+  ASSERT_EQ(without.size(), with_script.size());
+  EXPECT_NE(without[7], with_script[7]);
+  EXPECT_NE(without[8], with_script[8]);  // img8 stands on img7
+  EXPECT_EQ(without[5], with_script[5]);
+  EXPECT_EQ(without, OneByOne());
 }
 
 }  // namespace
