@@ -109,6 +109,16 @@ def median_time(command, runs=RUNS, env=None, cwd=None, before=None):
     return statistics.median(times)
 
 
+def fresh_median_time(fresh, command, runs=RUNS, env=None):
+    """The median wall time of `runs` runs of command(), each after fresh()
+    (untimed), which points command() at a new folder."""
+    times = []
+    for _ in range(runs):
+        fresh()
+        times.append(timed(command(), env=env)[0])
+    return statistics.median(times)
+
+
 def peak_kib(command, env=None, cwd=None):
     """The peak resident memory of `command` and its children, in KiB."""
     out = os.path.join(WORK, "time.txt")
@@ -352,6 +362,15 @@ def write(path, text, mode=None):
 
 # 3. Scale of the build graph -------------------------------------------------
 
+# Creating files soon after deleting many is slow on these machines: their
+# ext4 has no journal, and then the kernel will not reuse a recently freed
+# inode; each new file steps past every one of them (`perf` shows
+# recently_deleted() in ext4_create).  A configure right after removing
+# the last build folder took 5-7 s where one in a fresh folder took 1.4 s,
+# and the plain floor was slowed just as much.  So nothing is deleted while
+# the section measures: each configure gets a folder of its own, and the
+# folders of the last run are removed at the end.
+
 class Scale:
     """One generated folder of `count` images under one generator."""
 
@@ -359,7 +378,8 @@ class Scale:
         self.count, self.generator = count, generator
         self.root = os.path.join(WORK, "scale", "%d-%s" % (count, generator))
         self.images = os.path.join(self.root, "src", "images")
-        self.build = os.path.join(self.root, "build")
+        self.builds = 0
+        self.build = None
         self.counter = os.path.join(self.root, "count.txt")
         self.engine_log = os.path.join(self.root, "engine-log.txt")
         self.state = os.path.join(self.root, "engine-state.json")
@@ -367,7 +387,6 @@ class Scale:
         self.env = dict(os.environ, QDI_BENCH_COUNT=self.counter)
 
     def prepare(self):
-        shutil.rmtree(self.root, ignore_errors=True)
         generate("folder", self.count, self.images)
         write(os.path.join(self.root, "src", "CMakeLists.txt"),
               PROJECT.format(modules=MODULES, exclude=""))
@@ -396,7 +415,9 @@ class Scale:
                 % (self.state, self.engine_log)]
 
     def fresh(self):
-        shutil.rmtree(self.build, ignore_errors=True)
+        """Points at a build folder never used before."""
+        self.builds += 1
+        self.build = os.path.join(self.root, "build-%d" % self.builds)
         self.reset_counts()
 
     def tool(self, *args):
@@ -432,11 +453,8 @@ def measure_scale(count, generator):
     log("scale %d images, %s" % (count, generator))
     row = {"count": count, "generator": generator}
 
-    def fresh_configure():
-        s.fresh()
-
-    row["configure"] = median_time(s.configure_command(), env=s.env,
-                                   before=fresh_configure)
+    row["configure"] = fresh_median_time(s.fresh, s.configure_command,
+                                         env=s.env)
     s.fresh()
     row["configure_kib"] = peak_kib(s.configure_command(), env=s.env)
     row["configure_helpers"] = s.lines(s.counter)
@@ -454,10 +472,17 @@ def measure_scale(count, generator):
     row["noop_engine"] = s.lines(s.engine_log)
 
     floor_src = os.path.join(s.root, "floor")
-    floor_build = os.path.join(s.root, "floor-build")
     generate("floor", s.images, floor_src)
-    run(["cmake", "-S", floor_src, "-B", floor_build,
-         "-G", GENERATORS[generator]])
+    floor_builds = []
+
+    def fresh_floor():
+        floor_builds.append(os.path.join(s.root, "floor-build-%d"
+                                         % len(floor_builds)))
+
+    row["floor_configure"] = fresh_median_time(
+        fresh_floor, lambda: ["cmake", "-S", floor_src, "-B",
+                              floor_builds[-1], "-G", GENERATORS[generator]])
+    floor_build = floor_builds[-1]
     floor_tool = ["ninja", "-C", floor_build] if generator == "ninja" else \
         ["make", "-C", floor_build, "--no-print-directory"]
     run(floor_tool + [jobs, "floor-all"])
@@ -493,8 +518,23 @@ def measure_edit(s, row, jobs):
     row["engine_builds"] = max(built)
 
 
+def set_aside(folder):
+    """Moves `folder` out of the way, to be removed by remove_set_aside."""
+    if os.path.exists(folder):
+        os.rename(folder, "%s.old-%d" % (folder, time.time_ns()))
+
+
+def remove_set_aside(folder):
+    parent = os.path.dirname(folder)
+    prefix = os.path.basename(folder) + ".old-"
+    for name in os.listdir(parent):
+        if name.startswith(prefix):
+            shutil.rmtree(os.path.join(parent, name), ignore_errors=True)
+
+
 def section_scale(report):
     counts = [10, 100, 1000] + ([] if QUICK else [5000])
+    set_aside(os.path.join(WORK, "scale"))
     rows = []
     for count in counts:
         for generator in GENERATORS:
@@ -502,16 +542,19 @@ def section_scale(report):
                 rows.append(measure_scale(count, generator))
             except RuntimeError as error:
                 log("scale %d %s failed: %s" % (count, generator, error))
+    log("removing the scale folders of the last run")
+    remove_set_aside(os.path.join(WORK, "scale"))
     report.add("## 3. Scale of the build graph (fake engine, median of %d; "
                "Ninja's no-op builds and floors: of %d)" % (RUNS, FAST_RUNS))
     report.add()
     report.table(
-        ["images", "generator", "configure", "helper runs at configure",
-         "peak memory configure", "peak memory `graph`",
-         "no-op build", "plain floor", "no-op / floor",
+        ["images", "generator", "configure", "plain floor configure",
+         "helper runs at configure", "peak memory configure",
+         "peak memory `graph`", "no-op build", "plain floor", "no-op / floor",
          "helpers + engine calls in no-op", "first build"],
         [[r["count"], r["generator"], ms(r["configure"]),
-          r["configure_helpers"], "%.1f MB" % (r["configure_kib"] / 1024),
+          ms(r["floor_configure"]), r["configure_helpers"],
+          "%.1f MB" % (r["configure_kib"] / 1024),
           "%.1f MB" % (r["graph_kib"] / 1024), ms(r["noop"]), ms(r["floor"]),
           "%.1fx" % (r["noop"] / r["floor"]),
           "%d + %d" % (r["noop_helpers"], r["noop_engine"]),
@@ -532,8 +575,9 @@ def section_scale(report):
             continue
         targets.append(["configure of 1,000 images < 3 s, constant helper "
                         "runs (%s)" % r["generator"],
-                        "%s, %d helper runs" % (ms(r["configure"]),
-                                                r["configure_helpers"]),
+                        "%s (floor %s), %d helper runs" % (
+                            ms(r["configure"]), ms(r["floor_configure"]),
+                            r["configure_helpers"]),
                         verdict(r["configure"] < 3)])
         targets.append(["no-op of 1,000 within 2x the floor, no helper, no "
                         "engine (%s)" % r["generator"],
