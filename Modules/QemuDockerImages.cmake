@@ -465,6 +465,19 @@ function(_qdi_add_image name dockerfile build_args extra_files context
         "${command}(${name}): BUILD_ARGS '${arg}' is not NAME=VALUE")
     endif()
   endforeach()
+  # Neither Ninja nor Make can hold a newline in a command: the build file
+  # would be written and then fail to load.
+  foreach(field BUILD_ARGS ENGINE_FLAGS)
+    string(TOLOWER "${field}" values)
+    foreach(arg IN LISTS ${values})
+      if(arg MATCHES "[\r\n]")
+        message(FATAL_ERROR
+          "${command}(${name}): ${field} '${arg}' holds a line break, "
+          "which no build tool's command line can carry; put the text "
+          "on one line, or in a file that the Dockerfile copies")
+      endif()
+    endforeach()
+  endforeach()
   set(absolute_files "")
   foreach(file IN LISTS extra_files)
     get_filename_component(file "${file}" ABSOLUTE)
