@@ -19,8 +19,11 @@ if ! docker info >/dev/null 2>&1; then
   # Podman on these machines needs vfs storage and chroot isolation
   # (shared/ENGINES.md); the demo keeps its store in the build folder, and
   # its runroot in /tmp, since Podman refuses one of over 50 characters.
+  podman_args="--root;$demo/podman/storage"
+  podman_args="$podman_args;--runroot;/tmp/qemu-docker-images-demo"
+  podman_args="$podman_args;--storage-driver;vfs"
   engine_options="-DQEMU_DOCKER_IMAGES_ENGINE=podman
-    -DQEMU_DOCKER_IMAGES_ENGINE_ARGS=--root;$demo/podman/storage;--runroot;/tmp/qemu-docker-images-demo;--storage-driver;vfs
+    -DQEMU_DOCKER_IMAGES_ENGINE_ARGS=$podman_args
     -DQEMU_DOCKER_IMAGES_BUILD_FLAGS=--isolation=chroot"
 fi
 # shellcheck disable=SC2086

@@ -410,7 +410,8 @@ def file_tree(engine, image_ref, extra_args=()):
                 continue
             data = ""
             if member.isfile():
-                data = hashlib.sha256(tar.extractfile(member).read()).hexdigest()
+                content = tar.extractfile(member).read()
+                data = hashlib.sha256(content).hexdigest()
             elif member.issym():
                 data = "-> " + member.linkname
             tree[name] = (member.type, member.mode, data)

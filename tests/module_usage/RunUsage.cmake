@@ -117,10 +117,11 @@ endif()
 
 # run() takes its command as a list, so the list value of ENGINE_ARGS has
 # its semicolons escaped to stay one argument.
+set(engine_args "--state\;${engine_state}\;--log\;${engine_log}")
 run("configure" "${CMAKE_COMMAND}" -S "${consumer}" -B "${build}" -G Ninja
   "-DCMAKE_MAKE_PROGRAM=${NINJA}"
   "-DQEMU_DOCKER_IMAGES_ENGINE=${ENGINE}"
-  "-DQEMU_DOCKER_IMAGES_ENGINE_ARGS=--state\;${engine_state}\;--log\;${engine_log}"
+  "-DQEMU_DOCKER_IMAGES_ENGINE_ARGS=${engine_args}"
   ${mode_options})
 check_helper_unset()
 check_helper_origin()
