@@ -348,7 +348,9 @@ def section_current(report):
          "speed-up", "target"],
         [[len(files), ms(seed), ms(ours), ms(ninja), ratio(seed, ours),
           verdict(seed >= 100 * ours)]])
-    report.add("The first build of these images took %s." % ms(first))
+    report.add("Making the images current before these runs took %s (a "
+               "build of all of them, or less where the engine kept them "
+               "from an earlier run of the benchmarks)." % ms(first))
     report.add()
 
 
