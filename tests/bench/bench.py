@@ -100,22 +100,15 @@ def timed(command, env=None, cwd=None, check=True):
 
 
 def median_time(command, runs=RUNS, env=None, cwd=None, before=None):
-    """The median wall time of `runs` runs; `before` runs untimed first."""
+    """The median wall time of `runs` runs; `before` runs untimed first.
+    `command` may be a function that returns the command, asked after
+    `before`, for a `before` that picks a new folder."""
     times = []
     for _ in range(runs):
         if before:
             before()
-        times.append(timed(command, env=env, cwd=cwd)[0])
-    return statistics.median(times)
-
-
-def fresh_median_time(fresh, command, runs=RUNS, env=None):
-    """The median wall time of `runs` runs of command(), each after fresh()
-    (untimed), which points command() at a new folder."""
-    times = []
-    for _ in range(runs):
-        fresh()
-        times.append(timed(command(), env=env)[0])
+        argv = command() if callable(command) else command
+        times.append(timed(argv, env=env, cwd=cwd)[0])
     return statistics.median(times)
 
 
@@ -455,8 +448,8 @@ def measure_scale(count, generator):
     log("scale %d images, %s" % (count, generator))
     row = {"count": count, "generator": generator}
 
-    row["configure"] = fresh_median_time(s.fresh, s.configure_command,
-                                         env=s.env)
+    row["configure"] = median_time(s.configure_command, env=s.env,
+                                   before=s.fresh)
     s.fresh()
     row["configure_kib"] = peak_kib(s.configure_command(), env=s.env)
     row["configure_helpers"] = s.lines(s.counter)
@@ -481,9 +474,9 @@ def measure_scale(count, generator):
         floor_builds.append(os.path.join(s.root, "floor-build-%d"
                                          % len(floor_builds)))
 
-    row["floor_configure"] = fresh_median_time(
-        fresh_floor, lambda: ["cmake", "-S", floor_src, "-B",
-                              floor_builds[-1], "-G", GENERATORS[generator]])
+    row["floor_configure"] = median_time(
+        lambda: ["cmake", "-S", floor_src, "-B", floor_builds[-1],
+                 "-G", GENERATORS[generator]], before=fresh_floor)
     floor_build = floor_builds[-1]
     floor_tool = ["ninja", "-C", floor_build] if generator == "ninja" else \
         ["make", "-C", floor_build, "--no-print-directory"]
