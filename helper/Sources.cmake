@@ -19,6 +19,7 @@ set(QDI_CORE_SOURCES
   hash/hasher.cpp
   util/expected.cpp
   util/files.cpp
+  util/folder_listings.cpp
   util/parallel.cpp
 )
 

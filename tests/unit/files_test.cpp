@@ -11,6 +11,8 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -82,6 +84,44 @@ TEST_F(FilesTest, ReadFileReturnsEveryByte) {
   Expected<std::string> read = ReadFile(Path("f"));
   ASSERT_TRUE(read) << read.error().message;
   EXPECT_EQ(*read, content);
+}
+
+// Sizes around the 64 KB read buffer, where a short read ends the file.
+TEST_F(FilesTest, ReadFileReturnsEveryByteOfBigFiles) {
+  for (size_t size : {65535u, 65536u, 65537u, 200000u}) {
+    std::string content(size, 'x');
+    content.back() = 'y';
+    Put("big", content);
+    EXPECT_EQ(Get("big"), content) << size;
+  }
+}
+
+// A pipe and a file of /proc read short before their end, and /proc gives
+// a size of 0 whatever the file holds.
+TEST_F(FilesTest, ReadFileReadsPipesAndProcFilesToTheEnd) {
+  ASSERT_EQ(mkfifo(Path("fifo").c_str(), 0600), 0);
+  std::string content(100000, 'p');
+  pid_t writer = fork();
+  ASSERT_GE(writer, 0);
+  if (writer == 0) {
+    int fd = open(Path("fifo").c_str(), O_WRONLY);
+    for (size_t done = 0; fd >= 0 && done < content.size(); done += 1000) {
+      if (write(fd, content.data() + done, 1000) != 1000) _exit(1);
+      usleep(100);
+    }
+    _exit(0);
+  }
+  Expected<std::string> piped = ReadFile(Path("fifo"));
+  waitpid(writer, nullptr, 0);
+  ASSERT_TRUE(piped) << piped.error().message;
+  EXPECT_EQ(*piped, content);
+
+  // smaps gives one page or less per read, and this process has enough
+  // mappings for several pages.
+  Expected<std::string> smaps = ReadFile("/proc/self/smaps");
+  ASSERT_TRUE(smaps) << smaps.error().message;
+  EXPECT_GT(smaps->size(), 3 * 4096u);
+  EXPECT_EQ(smaps->back(), '\n');
 }
 
 TEST_F(FilesTest, ReadFileOfMissingFileNamesPathAndFix) {

@@ -120,8 +120,11 @@ Expected<std::vector<GraphEntry>> DescribeGraph(
     bool with_context_files) {
   std::vector<GraphEntry> entries;
   for (const graph::Image* image : images) {
-    GraphEntry entry{
-        image, ExternalBases(*image), {}, ReadsContext(graph, *image)};
+    GraphEntry entry{image,
+                     ExternalBases(*image),
+                     {},
+                     ReadsContext(graph, *image),
+                     core::PreScriptOf(graph, *image).has_value()};
     if (!with_context_files) {
       entries.push_back(std::move(entry));
       continue;
@@ -203,7 +206,7 @@ std::string GraphEdges(const std::vector<GraphEntry>& entries,
     }
     // The module adds a NAME.pre script to its image's inputs at configure
     // time, so a script that appears or goes must run CMake again.
-    if (core::PreScriptOf(*entry.image)) text += " (pre script)";
+    if (entry.has_pre_script) text += " (pre script)";
     // The module gives only such images a depfile, so a first or last
     // COPY must run CMake again too.
     if (entry.reads_context) text += " (reads context)";

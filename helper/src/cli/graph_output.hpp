@@ -18,6 +18,7 @@ struct GraphEntry {
   std::vector<std::string> context_files;  // paths on disk
   // Whether its build may read files of its context (see ReadsContext).
   bool reads_context = false;
+  bool has_pre_script = false;  // a NAME.pre script beside its Dockerfile
 };
 
 // Whether building `image` may read files of its build context: a COPY or

@@ -93,7 +93,7 @@ std::vector<std::string> EngineBuildArgs(const graph::Graph& graph,
                                          const graph::Image& image,
                                          bool pass_proxy) {
   std::vector<std::string> args;
-  dockerfile::Variables given = graph.ReadOptionsOf(image.name).build_args;
+  dockerfile::Variables given = graph.ReadOptionsOf(image).build_args;
   for (const auto& [name, value] : given) args.push_back(name + "=" + value);
   if (!pass_proxy) return args;
   for (const std::string& proxy : engine::ProxyBuildArgs()) {
@@ -109,9 +109,10 @@ std::vector<std::string> EngineBuildArgs(const graph::Graph& graph,
 // becomes the staged context, before the staged files are copied there,
 // as docker.py did.  With a real context folder it runs in an unused
 // folder: only its exit status counts.
-Expected<core::PreOutcome> RunPre(const graph::Image& image,
+Expected<core::PreOutcome> RunPre(const graph::Graph& graph,
+                                  const graph::Image& image,
                                   const std::string& work_dir, bool verbose) {
-  std::optional<std::string> script = core::PreScriptOf(image);
+  std::optional<std::string> script = core::PreScriptOf(graph, image);
   if (!script) return core::PreOutcome::kBuild;
   if (Status made = ResetWorkDir(work_dir + "/context"); !made) {
     return made.error();
@@ -160,7 +161,8 @@ Expected<core::PreOutcome> BuildWithEngine(const graph::Graph& graph,
                              ? options.image_stamp + ".work"
                              : options.work_dir;
   if (Status reset = ResetWorkDir(work_dir); !reset) return reset.error();
-  Expected<core::PreOutcome> pre = RunPre(image, work_dir, options.verbose);
+  Expected<core::PreOutcome> pre =
+      RunPre(graph, image, work_dir, options.verbose);
   if (!pre || *pre == core::PreOutcome::kSkip) return pre;
   request.dockerfile = work_dir + "/Dockerfile";
   Status prepared =
@@ -426,10 +428,11 @@ bool UnchangedSinceRecorded(const BuildOptions& options,
 
 // Says in one line that the NAME.pre script skipped the image, and gives
 // what its image stamp records then.
-std::string ReportSkipped(const graph::Image& image, const std::string& tag,
+std::string ReportSkipped(const graph::Graph& graph, const graph::Image& image,
+                          const std::string& tag,
                           const std::string& stamp_text) {
   std::cout << "qemu-docker-images: " << tag
-            << ": skipped: " << *core::PreScriptOf(image)
+            << ": skipped: " << *core::PreScriptOf(graph, image)
             << " exited with status 3\n";
   return SkippedStampText(stamp_text);
 }
@@ -471,7 +474,7 @@ Status RunBuild(const SharedOptions& shared,
       MakeCurrent(graph, **image, options, engine, tag, *checksum);
   if (!current) return current.error();
   if (*current == core::PreOutcome::kSkip) {
-    stamp_text = ReportSkipped(**image, tag, stamp_text);
+    stamp_text = ReportSkipped(graph, **image, tag, stamp_text);
   }
   Expected<bool> written =
       util::WriteFileIfChanged(options.image_stamp, stamp_text);

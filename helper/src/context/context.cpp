@@ -116,7 +116,8 @@ bool IsHeredocMarker(const std::string& word) {
 
 Expected<Context> Context::Staged(const std::vector<std::string>& extra_files,
                                   const std::string& docker_d,
-                                  const std::vector<std::string>& executables) {
+                                  const std::vector<std::string>& executables,
+                                  const util::FolderListings& listings) {
   Context context;
   std::vector<ContextFile> files;
   for (const std::string& extra : extra_files) {
@@ -126,8 +127,8 @@ Expected<Context> Context::Staged(const std::vector<std::string>& extra_files,
                    "; check the --extra-file paths"};
     }
   }
-  std::error_code error;
-  context.has_docker_d_ = fs::is_directory(docker_d, error);
+  context.has_docker_d_ =
+      listings.KindOf(docker_d) == util::FileKind::kDirectory;
   if (context.has_docker_d_) {
     if (Status status = WalkFolder(docker_d, "", &files); !status) {
       return status.error();
@@ -228,7 +229,7 @@ Expected<Context> ContextOf(const graph::Graph& graph,
   const graph::ImageSettings& settings = graph.SettingsOf(image);
   if (settings.context) return Context::Folder(*settings.context);
   return Context::Staged(settings.extra_files, image.path + ".d",
-                         settings.executables);
+                         settings.executables, graph.listings());
 }
 
 namespace {
@@ -351,7 +352,7 @@ Status AddCopySources(const graph::Image& image, const Instruction& copy,
 Expected<std::vector<ContextFile>> CopiedFiles(const graph::Graph& graph,
                                                const graph::Image& image,
                                                const Context& context) {
-  const graph::ReadOptions& options = graph.ReadOptionsOf(image.name);
+  const graph::ReadOptions& options = graph.ReadOptionsOf(image);
   std::vector<ContextFile> files;
   for (const graph::Stage& stage : image.stages) {
     StageScope scope(image, options);

@@ -27,9 +27,11 @@ class Context {
   // The staged context: each extra file at the root, the files of the
   // Dockerfile's "NAME.docker.d/" folder, if there is one, and each
   // executable with its shared libraries (see executable.hpp).
+  // `listings` says whether the folder is there.
   static Expected<Context> Staged(const std::vector<std::string>& extra_files,
                                   const std::string& docker_d,
-                                  const std::vector<std::string>& executables);
+                                  const std::vector<std::string>& executables,
+                                  const util::FolderListings& listings);
   static Context Folder(std::string root);
 
   // The files that a COPY or ADD source copies, sorted by name.  The error

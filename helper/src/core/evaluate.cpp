@@ -89,7 +89,7 @@ Status HashFile(const graph::Image& image, const ContextFile& file,
 // image, so only those are hashed; proxy variables and unused values are not.
 void HashBuildArgs(const graph::Graph& graph, const graph::Image& image,
                    hash::Hasher* hasher) {
-  const graph::ReadOptions& options = graph.ReadOptionsOf(image.name);
+  const graph::ReadOptions& options = graph.ReadOptionsOf(image);
   std::vector<std::string> names = image.arg_names;
   std::sort(names.begin(), names.end());
   for (const std::string& name : names) {
@@ -184,20 +184,20 @@ Expected<Evaluator::OwnInputs> Evaluator::FindInputs(
   Expected<context::Context> context = context::ContextOf(graph_, image);
   if (!context) return ErrorAt(image.path, 0, context.error().message);
   // A staged context has looked for the folder already.
-  std::error_code error;
   inputs.has_docker_d = context->root()
-                            ? fs::is_directory(image.path + ".d", error)
+                            ? graph_.listings().KindOf(image.path + ".d") ==
+                                  util::FileKind::kDirectory
                             : context->has_docker_d();
   auto files = context::CopiedFiles(graph_, image, *context);
   if (!files) return files.error();
   inputs.files = std::move(files.value());
-  inputs.pre_script = PreScriptOf(image);
+  inputs.pre_script = PreScriptOf(graph_, image);
   return inputs;
 }
 
 // Finds the inputs of every image that `tops` stand on, on `threads`
-// threads, and warms the graph's own cache, so that evaluations running
-// side by side afterwards only read shared state.
+// threads, so that evaluations running side by side afterwards only read
+// shared state.  (The graph linked each loaded image to its settings.)
 void Evaluator::FindAllInputs(const std::vector<const graph::Image*>& tops,
                               size_t threads) {
   std::vector<const graph::Image*> images;
@@ -209,7 +209,6 @@ void Evaluator::FindAllInputs(const std::vector<const graph::Image*>& tops,
       }
     }
   }
-  for (const graph::Image* image : images) graph_.ReadOptionsOf(image->name);
   std::vector<std::optional<Expected<OwnInputs>>> found(images.size());
   util::ParallelFor(images.size(), threads,
                     [&](size_t i) { found[i] = FindInputs(*images[i]); });

@@ -9,11 +9,13 @@ namespace qdi::core {
 
 namespace fs = std::filesystem;
 
-std::optional<std::string> PreScriptOf(const graph::Image& image) {
-  fs::path script = fs::path(image.path).replace_extension(".pre");
-  std::error_code error;
-  if (!fs::is_regular_file(script, error)) return std::nullopt;
-  return script.string();
+std::optional<std::string> PreScriptOf(const graph::Graph& graph,
+                                       const graph::Image& image) {
+  std::string script = fs::path(image.path).replace_extension(".pre").string();
+  if (graph.listings().KindOf(script) != util::FileKind::kRegular) {
+    return std::nullopt;
+  }
+  return script;
 }
 
 Expected<PreOutcome> RunPreScript(const std::string& script,

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "graph/graph.hpp"
 #include "graph/image.hpp"
 #include "util/expected.hpp"
 
@@ -17,8 +18,10 @@ namespace qdi::core {
 
 inline constexpr int kPreScriptSkips = 3;
 
-// The path of `image`'s script, when there is one.
-std::optional<std::string> PreScriptOf(const graph::Image& image);
+// The path of `image`'s script, when there is one.  `graph` answers from
+// its listing of the Dockerfile's folder.
+std::optional<std::string> PreScriptOf(const graph::Graph& graph,
+                                       const graph::Image& image);
 
 enum class PreOutcome { kBuild, kSkip };
 

@@ -208,9 +208,9 @@ Status Emitter::EmitImage(const Image& image) {
 // Every local image that `image` names comes before its first stage; an
 // image needed twice is emitted once and named twice.
 Status Emitter::EmitBases(const Image& image) {
-  for (const std::string& base : image.local_bases) {
-    if (emitted_.count(base)) continue;
-    if (Status status = EmitImage(*graph_.Find(base)); !status) return status;
+  for (const Image* base : image.base_images) {
+    if (emitted_.count(base->name)) continue;
+    if (Status status = EmitImage(*base); !status) return status;
   }
   return Ok{};
 }
@@ -262,7 +262,7 @@ Expected<std::string> Emitter::Target(const Image& image, size_t stage,
                                       const std::string& text,
                                       const std::vector<std::string>& aliases) {
   Expected<Ref> ref =
-      graph::ClassifyRef(text, image, stage, graph_.ReadOptionsOf(image.name),
+      graph::ClassifyRef(text, image, stage, graph_.ReadOptionsOf(image),
                          /*numeric_allowed=*/true);
   if (!ref) return ref.error();
   if (ref->kind == Ref::Kind::kLocal) return emitted_.at(ref->local);
@@ -442,7 +442,7 @@ Expected<bool> TagLocalRefs(const graph::Graph& graph, const Image& image,
                             size_t stage, const std::string& tag_prefix,
                             Instruction* instruction) {
   bool changed = false;
-  const graph::ReadOptions& options = graph.ReadOptionsOf(image.name);
+  const graph::ReadOptions& options = graph.ReadOptionsOf(image);
   if (instruction->keyword == "from") {
     const graph::Stage& own = image.stages[stage];
     if (own.base.kind != Ref::Kind::kLocal) return false;

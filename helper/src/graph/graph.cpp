@@ -45,12 +45,22 @@ Expected<std::vector<const Image*>> Graph::LoadFiles(
     Expected<const Image*> image = Load(ImageNameOf(path), path, nullptr);
     if (!image) {
       read_ahead_.clear();
+      LinkSettings();
       return image.error();
     }
     images.push_back(*image);
   }
   read_ahead_.clear();  // files that were loaded from another path
+  LinkSettings();
   return images;
+}
+
+// The settings of every loaded image, again: new top names change them.
+void Graph::LinkSettings() {
+  for (auto& [name, image] : images_) {
+    image->settings = &FindSettings(name);
+    image->read_options = &ReadOptionsOf(name);
+  }
 }
 
 const Image* Graph::Find(const std::string& name) const {
@@ -59,10 +69,18 @@ const Image* Graph::Find(const std::string& name) const {
 }
 
 const ImageSettings& Graph::SettingsOf(const Image& image) const {
-  auto found = settings_.per_image.find(image.name);
+  return image.settings ? *image.settings : FindSettings(image.name);
+}
+
+const ImageSettings& Graph::FindSettings(const std::string& name) const {
+  auto found = settings_.per_image.find(name);
   if (found != settings_.per_image.end()) return found->second;
   static const ImageSettings kDefaults;
-  return top_names_.count(image.name) ? settings_.top : kDefaults;
+  return top_names_.count(name) ? settings_.top : kDefaults;
+}
+
+const ReadOptions& Graph::ReadOptionsOf(const Image& image) const {
+  return image.read_options ? *image.read_options : ReadOptionsOf(image.name);
 }
 
 const ReadOptions& Graph::ReadOptionsOf(const std::string& name) const {
@@ -156,6 +174,9 @@ Expected<const Image*> Graph::Load(const std::string& name,
   Status bases = LoadBases(**image);
   visiting_.pop_back();
   if (!bases) return bases.error();
+  for (const std::string& base : (*image)->local_bases) {
+    (*image)->base_images.push_back(Find(base));
+  }
   const Image* result = image->get();
   images_.emplace(name, std::move(image.value()));
   return result;
@@ -192,9 +213,10 @@ Expected<std::string> Graph::FindDockerfile(const Image& requester,
                                             const std::string& base) const {
   std::string looked_in;
   for (const std::string& folder : settings_.search_dirs) {
-    fs::path candidate = fs::path(folder) / (base + ".docker");
-    std::error_code error;
-    if (fs::is_regular_file(candidate, error)) return candidate.string();
+    std::string candidate = (fs::path(folder) / (base + ".docker")).string();
+    if (listings_.KindOf(candidate) == util::FileKind::kRegular) {
+      return candidate;
+    }
     looked_in += (looked_in.empty() ? "" : ", ") + folder;
   }
   return ErrorAt(requester.path, requester.local_base_lines.at(base),
@@ -223,9 +245,7 @@ std::vector<const Image*> Graph::Chain(const Image& top) const {
 void Graph::AddToChain(const Image& image,
                        std::vector<const Image*>* chain) const {
   if (std::find(chain->begin(), chain->end(), &image) != chain->end()) return;
-  for (const std::string& base : image.local_bases) {
-    AddToChain(*images_.at(base), chain);
-  }
+  for (const Image* base : image.base_images) AddToChain(*base, chain);
   chain->push_back(&image);
 }
 

@@ -15,6 +15,7 @@
 
 #include "graph/image.hpp"
 #include "util/expected.hpp"
+#include "util/folder_listings.hpp"
 
 namespace qdi::graph {
 
@@ -70,8 +71,14 @@ class Graph {
   const ImageSettings& SettingsOf(const Image& image) const;
   // Built once per name and kept; valid until the next LoadFiles.
   const ReadOptions& ReadOptionsOf(const std::string& name) const;
+  // The same for a loaded image, without a lookup.
+  const ReadOptions& ReadOptionsOf(const Image& image) const;
 
   const Settings& settings() const { return settings_; }
+
+  // Answers which files exist in the folders this graph looks in, from one
+  // listing per folder, taken when first asked.
+  const util::FolderListings& listings() const { return listings_; }
 
  private:
   // `requester` names the image whose FROM line led here, for messages.
@@ -84,6 +91,8 @@ class Graph {
                                        const std::string& base) const;
   Error CycleError(const Image& requester, const std::string& base) const;
   void AddToChain(const Image& image, std::vector<const Image*>* chain) const;
+  const ImageSettings& FindSettings(const std::string& name) const;
+  void LinkSettings();
 
   Settings settings_;
   // Hashed rather than ordered: a folder's checksum looks names up about a
@@ -98,6 +107,7 @@ class Graph {
   // ReadOptionsOf's answers: it is asked for each instruction that names
   // a stage, and copying the settings' maps each time showed in profiles.
   mutable std::unordered_map<std::string, ReadOptions> read_options_;
+  util::FolderListings listings_;
 };
 
 }  // namespace qdi::graph

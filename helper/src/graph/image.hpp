@@ -31,6 +31,9 @@ struct Stage {
   Ref base;
 };
 
+struct ReadOptions;
+struct ImageSettings;
+
 struct Image {
   std::string name;  // "debian8-mxe" for debian8-mxe.docker
   std::string path;
@@ -45,6 +48,14 @@ struct Image {
   std::vector<std::string> local_bases;
   // The first line that names each of local_bases, for messages.
   std::map<std::string, int> local_base_lines;
+
+  // Set by the Graph that loaded the image, so that walking a chain or
+  // asking what an image is built with looks nothing up by name (in a
+  // folder's checksum such lookups were a sixth of the time): the images
+  // of local_bases, in the same order, and the image's settings.
+  std::vector<const Image*> base_images;
+  const ReadOptions* read_options = nullptr;
+  const ImageSettings* settings = nullptr;
 };
 
 // Everything that decides how one image's Dockerfile is read.

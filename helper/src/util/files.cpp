@@ -66,8 +66,12 @@ Error WriteError(const std::string& path, int err) {
                      "; " + WriteHint(err));
 }
 
-// Reads until end of file; returns errno, or 0 on success.
-int ReadAll(int fd, std::string& out) {
+// Reads until end of file; returns errno, or 0 on success.  When fstat
+// gave the file's `size`, a short read that brings `out` to that size is
+// taken as the end: a regular file reads short only there.  That spares a
+// folder's checksum one read() per Dockerfile.  A size of 0 says nothing:
+// files of /proc have it whatever they hold, and read short.
+int ReadAll(int fd, std::string& out, std::optional<size_t> size) {
   char buffer[64 * 1024];
   for (;;) {
     ssize_t n = ::read(fd, buffer, sizeof buffer);
@@ -75,6 +79,8 @@ int ReadAll(int fd, std::string& out) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return errno;
     out.append(buffer, static_cast<size_t>(n));
+    bool short_read = static_cast<size_t>(n) < sizeof buffer;
+    if (short_read && size.value_or(0) > 0 && out.size() >= *size) return 0;
   }
 }
 
@@ -129,10 +135,14 @@ Expected<std::string> ReadFile(const std::string& path) {
   // Reserving the size that fstat gives spares growing the string, which
   // copied a big file several times over while it was read.
   struct stat info {};
-  if (::fstat(fd.get(), &info) == 0 && info.st_size > 0) {
-    content.reserve(static_cast<size_t>(info.st_size) + 1);
+  std::optional<size_t> size;
+  if (::fstat(fd.get(), &info) == 0 && S_ISREG(info.st_mode)) {
+    size = static_cast<size_t>(info.st_size);
+    content.reserve(*size + 1);
   }
-  if (int err = ReadAll(fd.get(), content)) return ReadError(path, err);
+  if (int err = ReadAll(fd.get(), content, size)) {
+    return ReadError(path, err);
+  }
   return content;
 }
 

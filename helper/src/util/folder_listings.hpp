@@ -1,0 +1,40 @@
+#pragma once
+
+// Answers "is there a file or a folder at this path?" from one listing of
+// the path's folder.  A folder's checksum asks that three times per image
+// (NAME.docker of a base, NAME.pre, NAME.docker.d); with a stat() each,
+// that was more system calls than reading the Dockerfiles themselves.
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace qdi::util {
+
+enum class FileKind { kMissing, kRegular, kDirectory, kOther };
+
+// The listings are taken once and kept, so an object must not outlive the
+// files it describes: one command, or one test.  Safe to use from several
+// threads at once.
+class FolderListings {
+ public:
+  // What stat() would say of `path`: symlinks are followed.  Entries the
+  // listing cannot classify (symlinks, file systems without d_type) and
+  // folders that cannot be listed are stat()ed.
+  FileKind KindOf(const std::string& path) const;
+
+ private:
+  // Name -> d_type of each entry; null when the folder cannot be listed.
+  using Listing = std::unordered_map<std::string, unsigned char>;
+  std::shared_ptr<const Listing> ListingOf(const std::string& folder) const;
+
+  mutable std::mutex mutex_;
+  mutable std::unordered_map<std::string, std::shared_ptr<const Listing>>
+      folders_;
+};
+
+// What stat() says of `path`, asked directly.
+FileKind StatKindOf(const std::string& path);
+
+}  // namespace qdi::util
