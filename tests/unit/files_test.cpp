@@ -124,6 +124,32 @@ TEST_F(FilesTest, ReadFileReadsPipesAndProcFilesToTheEnd) {
   EXPECT_EQ(smaps->back(), '\n');
 }
 
+// Below 1 MB a file is read, from 1 MB on it is mapped; both give every
+// byte, and a move keeps them.
+TEST_F(FilesTest, ReadFileBytesGivesEveryByteReadOrMapped) {
+  for (size_t size : {0u, 10u, (1u << 20) - 1, 1u << 20, 3u << 20}) {
+    std::string content(size, 'b');
+    if (size > 0) content.front() = 'a';
+    Put("bytes", content);
+    Expected<FileBytes> bytes = ReadFileBytes(Path("bytes"));
+    ASSERT_TRUE(bytes) << bytes.error().message;
+    EXPECT_EQ(bytes->view(), content) << size;
+    FileBytes moved = std::move(*bytes);
+    EXPECT_EQ(moved.view(), content) << size;
+    FileBytes assigned(std::string("old"));
+    assigned = std::move(moved);
+    EXPECT_EQ(assigned.view(), content) << size;
+  }
+}
+
+TEST_F(FilesTest, ReadFileBytesOfMissingFileSaysWhatReadFileSays) {
+  Expected<FileBytes> bytes = ReadFileBytes(Path("missing"));
+  Expected<std::string> text = ReadFile(Path("missing"));
+  ASSERT_FALSE(bytes);
+  ASSERT_FALSE(text);
+  EXPECT_EQ(bytes.error().message, text.error().message);
+}
+
 TEST_F(FilesTest, ReadFileOfMissingFileNamesPathAndFix) {
   Expected<std::string> read = ReadFile(Path("missing"));
   ASSERT_FALSE(read);

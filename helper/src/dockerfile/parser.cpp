@@ -517,17 +517,24 @@ Expected<Dockerfile> Parse(std::string_view text, const std::string& path) {
 }
 
 Expected<Dockerfile> ParseBuffer(std::string text, const std::string& path) {
-  if (Status status = CheckIsText(text, path); !status) return status.error();
+  return ParseBuffer(util::FileBytes(std::move(text)), path);
+}
+
+Expected<Dockerfile> ParseBuffer(util::FileBytes text,
+                                 const std::string& path) {
+  if (Status status = CheckIsText(text.view(), path); !status) {
+    return status.error();
+  }
   auto buffer = std::make_shared<SourceBuffer>();
   buffer->text = std::move(text);
-  std::string_view view = buffer->text;
+  std::string_view view = buffer->text.view();
   constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
   if (view.substr(0, 3) == kByteOrderMark) view.remove_prefix(3);
   return Parser(std::move(buffer), view, path).Run();
 }
 
 Expected<Dockerfile> ParseFile(const std::string& path) {
-  Expected<std::string> text = util::ReadFile(path);
+  Expected<util::FileBytes> text = util::ReadFileBytes(path);
   if (!text) return text.error();
   return ParseBuffer(std::move(text.value()), path);
 }

@@ -12,6 +12,7 @@
 
 #include "dockerfile/syntax.hpp"
 #include "util/expected.hpp"
+#include "util/files.hpp"
 
 namespace qdi::dockerfile {
 
@@ -22,6 +23,7 @@ Expected<Dockerfile> Parse(std::string_view text, const std::string& path);
 // Parse, taking `text` over instead of copying it: the instructions'
 // sources point into it.
 Expected<Dockerfile> ParseBuffer(std::string text, const std::string& path);
+Expected<Dockerfile> ParseBuffer(util::FileBytes text, const std::string& path);
 
 // Splits `text` at unquoted whitespace, keeping quotes and escapes as they
 // are.  Flags, heredoc markers and "FROM image AS name" are found this way.

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/files.hpp"
+
 namespace qdi::dockerfile {
 
 struct Directive {
@@ -48,7 +50,7 @@ struct Instruction {
 // and the lines whose endings had to change, rewritten.  Views keep it
 // from being copied line by line: a 100 MB file is held once.
 struct SourceBuffer {
-  std::string text;
+  util::FileBytes text;
   std::deque<std::string> rewritten;  // a deque never moves its strings
 };
 

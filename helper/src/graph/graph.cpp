@@ -116,7 +116,7 @@ std::string PathIn(const std::string& folder, const std::string& name) {
 [[gnu::noinline]] Expected<std::unique_ptr<Image>> ReadImage(
     const Graph& graph, const std::string& name, const std::string& path,
     const Image* requester) {
-  Expected<std::string> text = util::ReadFile(path);
+  Expected<util::FileBytes> text = util::ReadFileBytes(path);
   if (!text && requester != nullptr) {
     return ErrorAt(requester->path, requester->local_base_lines.at(name),
                    "local base image '" + name + "': " + text.error().message);

@@ -5,9 +5,11 @@
 #include <cstring>
 #include <optional>
 #include <random>
+#include <utility>
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -84,6 +86,13 @@ int ReadAll(int fd, std::string& out, std::optional<size_t> size) {
   }
 }
 
+// The size of the open file, when it is a regular one.
+std::optional<size_t> RegularFileSize(int fd) {
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) return std::nullopt;
+  return static_cast<size_t>(info.st_size);
+}
+
 // Writes every byte; returns errno, or 0 on success.
 int WriteAll(int fd, std::string_view content) {
   while (!content.empty()) {
@@ -134,16 +143,60 @@ Expected<std::string> ReadFile(const std::string& path) {
   std::string content;
   // Reserving the size that fstat gives spares growing the string, which
   // copied a big file several times over while it was read.
-  struct stat info {};
-  std::optional<size_t> size;
-  if (::fstat(fd.get(), &info) == 0 && S_ISREG(info.st_mode)) {
-    size = static_cast<size_t>(info.st_size);
-    content.reserve(*size + 1);
-  }
+  std::optional<size_t> size = RegularFileSize(fd.get());
+  if (size) content.reserve(*size + 1);
   if (int err = ReadAll(fd.get(), content, size)) {
     return ReadError(path, err);
   }
   return content;
+}
+
+FileBytes::FileBytes(FileBytes&& other) noexcept
+    : text_(std::move(other.text_)),
+      mapped_(std::exchange(other.mapped_, nullptr)),
+      mapped_size_(std::exchange(other.mapped_size_, 0)) {}
+
+FileBytes& FileBytes::operator=(FileBytes&& other) noexcept {
+  if (this != &other) {
+    Unmap();
+    text_ = std::move(other.text_);
+    mapped_ = std::exchange(other.mapped_, nullptr);
+    mapped_size_ = std::exchange(other.mapped_size_, 0);
+  }
+  return *this;
+}
+
+FileBytes::~FileBytes() { Unmap(); }
+
+void FileBytes::Unmap() {
+  if (mapped_ != nullptr) {
+    ::munmap(const_cast<char*>(mapped_), mapped_size_);
+    mapped_ = nullptr;
+  }
+}
+
+Expected<FileBytes> ReadFileBytes(const std::string& path) {
+  constexpr size_t kMapFrom = 1 << 20;
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return ReadError(path, errno);
+
+  std::optional<size_t> size = RegularFileSize(fd.get());
+  // MAP_POPULATE maps every page at once rather than one fault at a time.
+  if (size.value_or(0) >= kMapFrom) {
+    void* mapped = ::mmap(nullptr, *size, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
+                          fd.get(), 0);
+    if (mapped != MAP_FAILED) {
+      FileBytes bytes;
+      bytes.mapped_ = static_cast<const char*>(mapped);
+      bytes.mapped_size_ = *size;
+      return bytes;
+    }
+  }
+  // What cannot be mapped is read.
+  std::string content;
+  if (size) content.reserve(*size + 1);
+  if (int err = ReadAll(fd.get(), content, size)) return ReadError(path, err);
+  return FileBytes(std::move(content));
 }
 
 Expected<bool> WriteFileIfChanged(const std::string& path,
