@@ -119,6 +119,40 @@ TEST_F(HasherFileTest, FileDataEqualsAddOfSameBytes) {
   EXPECT_EQ(from_file.HexDigest(), from_memory.HexDigest());
 }
 
+// Bytes read once and hashed for several images give the field that
+// hashing the file itself gives, trace line included.
+TEST_F(HasherFileTest, FileBytesReadAheadEqualFileData) {
+  std::string content("#!/bin/sh\necho \0x\n", 19);
+  std::string path = Write("script", content);
+  std::ostringstream file_trace;
+  Hasher from_file;
+  from_file.SetTrace(&file_trace);
+  ASSERT_TRUE(from_file.AddFileData(path, content.size()));
+
+  Expected<std::string> bytes = ReadFileData(path, content.size());
+  ASSERT_TRUE(bytes) << bytes.error().message;
+  EXPECT_EQ(*bytes, content);
+  std::ostringstream bytes_trace;
+  Hasher from_bytes;
+  from_bytes.SetTrace(&bytes_trace);
+  from_bytes.AddFileBytes(path, *bytes);
+  EXPECT_EQ(from_bytes.HexDigest(), from_file.HexDigest());
+  EXPECT_EQ(bytes_trace.str(), file_trace.str());
+}
+
+TEST_F(HasherFileTest, ReadFileDataFailsAsFileDataDoes) {
+  std::string path = Write("data", "12345");
+  Expected<std::string> grew = ReadFileData(path, 4);
+  ASSERT_FALSE(grew);
+  EXPECT_EQ(grew.error().message,
+            path + ": changed while it was hashed; run the build again");
+  Expected<std::string> missing = ReadFileData(dir_ + "/missing", 0);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message.rfind(
+                dir_ + "/missing: cannot be read: No such file", 0),
+            0u);
+}
+
 TEST_F(HasherFileTest, FileThatGrewIsAnError) {
   std::string path = Write("data", "12345");
   Hasher hasher;

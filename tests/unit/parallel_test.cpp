@@ -155,5 +155,23 @@ TEST_F(ChecksumsTest, PreScriptsCountWhenAllAtOnce) {
   EXPECT_EQ(without, OneByOne());
 }
 
+// A copied file is read once for all the images above it when it is
+// small, and as each is hashed when it is big; a changed byte counts for
+// every image that stands on it either way.
+TEST_F(ChecksumsTest, CopiedFilesCountAboveTheirImageKeptOrNot) {
+  for (size_t size : {10u, 200u * 1024}) {
+    Write("img10.docker.d/file.txt", std::string(size, 'a'));
+    std::vector<std::string> before = AllAtOnce();
+    Write("img10.docker.d/file.txt", std::string(size - 1, 'a') + "b");
+    std::vector<std::string> after = AllAtOnce();
+    ASSERT_EQ(after.size(), before.size());
+    EXPECT_NE(after[10], before[10]) << size;
+    EXPECT_NE(after[11], before[11]) << size;  // img11 stands on img10
+    EXPECT_NE(after[13], before[13]) << size;  // img13 on img12, on img10
+    EXPECT_EQ(after[9], before[9]) << size;
+    EXPECT_EQ(after, OneByOne()) << size;
+  }
+}
+
 }  // namespace
 }  // namespace qdi

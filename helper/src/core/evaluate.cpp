@@ -50,11 +50,14 @@ class HashingSink : public flatten::Sink {
   flatten::Flattened* keep_;
 };
 
-// Hashes one context file: its name, then a symlink's target or a file's
-// permission bits and bytes, which is what COPY puts in the image.
-Status HashFile(const graph::Image& image, const ContextFile& file,
-                hash::Hasher* hasher) {
-  hasher->Add(Tag::kFileName, file.name);
+// Files up to this size are read once and kept for every image whose
+// chain copies them; bigger ones are read as they are hashed.
+constexpr uint64_t kKeptFileBytes = 64 * 1024;
+
+// Finds what HashFile hashes of one context file: a symlink's target or a
+// file's permission bits and bytes, which is what COPY puts in the image.
+Expected<FileFields> ReadFileFields(const graph::Image& image,
+                                    const ContextFile& file) {
   struct stat info {};
   int result = file.follow ? stat(file.path.c_str(), &info)
                            : lstat(file.path.c_str(), &info);
@@ -73,16 +76,45 @@ Status HashFile(const graph::Image& image, const ContextFile& file,
                        " cannot be read: " + std::strerror(errno) +
                        "; check that it exists and is readable");
   }
+  FileFields fields;
   if (S_ISLNK(info.st_mode)) {
     std::error_code error;
-    hasher->Add(Tag::kSymlink, fs::read_symlink(file.path, error).string());
+    fields.symlink = fs::read_symlink(file.path, error).string();
+    return fields;
+  }
+  fields.mode = std::to_string(info.st_mode & 07777);
+  fields.size = static_cast<uint64_t>(info.st_size);
+  if (fields.size <= kKeptFileBytes) {
+    Expected<std::string> bytes = hash::ReadFileData(file.path, fields.size);
+    if (!bytes) return ErrorAt(image.path, file.line, bytes.error().message);
+    fields.bytes = std::move(bytes.value());
+  }
+  return fields;
+}
+
+// Hashes one context file: its name, then its fields.
+Status AddFile(const graph::Image& image, const ContextFile& file,
+               const FileFields& fields, hash::Hasher* hasher) {
+  hasher->Add(Tag::kFileName, file.name);
+  if (fields.symlink) {
+    hasher->Add(Tag::kSymlink, *fields.symlink);
     return Ok{};
   }
-  hasher->Add(Tag::kFileMode, std::to_string(info.st_mode & 07777));
-  Status data =
-      hasher->AddFileData(file.path, static_cast<uint64_t>(info.st_size));
+  hasher->Add(Tag::kFileMode, fields.mode);
+  if (fields.bytes) {
+    hasher->AddFileBytes(file.path, *fields.bytes);
+    return Ok{};
+  }
+  Status data = hasher->AddFileData(file.path, fields.size);
   if (!data) return ErrorAt(image.path, file.line, data.error().message);
   return Ok{};
+}
+
+Status HashFile(const graph::Image& image, const ContextFile& file,
+                hash::Hasher* hasher) {
+  Expected<FileFields> fields = ReadFileFields(image, file);
+  if (!fields) return fields.error();
+  return AddFile(image, file, *fields, hasher);
 }
 
 // Only build arguments that a Dockerfile declares with ARG can change its
@@ -191,6 +223,9 @@ Expected<Evaluator::OwnInputs> Evaluator::FindInputs(
   auto files = context::CopiedFiles(graph_, image, *context);
   if (!files) return files.error();
   inputs.files = std::move(files.value());
+  for (const ContextFile& file : inputs.files) {
+    inputs.fields.push_back(ReadFileFields(image, file));
+  }
   inputs.pre_script = PreScriptOf(graph_, image);
   return inputs;
 }
@@ -264,8 +299,11 @@ Expected<Evaluation> Evaluator::Evaluate(const graph::Image& top) {
     // TODO: a real --context folder is not listed the same way, so a file
     // added deep inside it is only noticed once another input changes.
     if ((*found)->has_docker_d) own.push_back(image->path + ".d");
-    for (const ContextFile& file : (*found)->files) {
-      if (Status status = HashFile(*image, file, &hasher); !status) {
+    for (size_t i = 0; i < (*found)->files.size(); ++i) {
+      const ContextFile& file = (*found)->files[i];
+      const Expected<FileFields>& fields = (*found)->fields[i];
+      if (!fields) return fields.error();
+      if (Status status = AddFile(*image, file, *fields, &hasher); !status) {
         return status.error();
       }
       own.push_back(file.path);

@@ -4,10 +4,12 @@
 // context files of every image in its chain, the checksum over all of it,
 // and the list of files a build tool must watch.
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <ostream>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "context/context.hpp"
@@ -26,6 +28,16 @@ struct Evaluation {
   std::map<std::string, std::vector<std::string>> own_inputs;
   // The union of the chain's contexts, the context of the flattened file.
   std::vector<context::ContextFile> context_files;
+};
+
+// What is hashed of one context file besides its name: a symlink's
+// target, or a file's mode and bytes.  The bytes of a small file are kept,
+// so that a file that many images' chains copy is read once.
+struct FileFields {
+  std::optional<std::string> symlink;
+  std::string mode;
+  uint64_t size = 0;
+  std::optional<std::string> bytes;
 };
 
 // Evaluates images of one loaded graph.  What it learns about an image's
@@ -49,6 +61,7 @@ class Evaluator {
  private:
   struct OwnInputs {
     std::vector<context::ContextFile> files;
+    std::vector<Expected<FileFields>> fields;  // one per file
     bool has_docker_d = false;
     std::optional<std::string> pre_script;
   };
@@ -62,7 +75,7 @@ class Evaluator {
   bool keep_text_;
   // Filled on demand, or for every image at once before several threads
   // evaluate (they then only read it).  Failures are kept too.
-  std::map<const graph::Image*, Expected<OwnInputs>> inputs_;
+  std::unordered_map<const graph::Image*, Expected<OwnInputs>> inputs_;
 };
 
 // Evaluates `top`, loaded in `graph`, keeping the flattened text.

@@ -142,6 +142,9 @@ std::string Emitter::Unique(std::string alias) {
 std::set<size_t> Emitter::IndexedStages(const Image& image) const {
   std::set<size_t> indexed;
   for (const Instruction& instruction : image.file.instructions) {
+    // Most instructions have no flags; this runs for every image of a
+    // chain each time the chain is flattened.
+    if (instruction.flags.empty()) continue;
     std::vector<std::string> values;
     if (auto from = graph::FlagValue(instruction.flags, "from")) {
       values.push_back(*from);

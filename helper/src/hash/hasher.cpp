@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "util/files.hpp"
+
 namespace qdi::hash {
 namespace {
 
@@ -94,6 +96,18 @@ Status Hasher::AddFileData(const std::string& path, uint64_t size) {
   if (n < 0) return ReadError(path, err);
   if (hashed != size) return ChangedError(path);
   return Ok{};
+}
+
+void Hasher::AddFileBytes(const std::string& path, std::string_view bytes) {
+  AddHeader(Tag::kFileData, bytes.size());
+  Trace(Tag::kFileData, bytes.size(), path);
+  XXH3_128bits_update(state_.get(), bytes.data(), bytes.size());
+}
+
+Expected<std::string> ReadFileData(const std::string& path, uint64_t size) {
+  Expected<std::string> bytes = util::ReadFile(path);
+  if (bytes && bytes->size() != size) return ChangedError(path);
+  return bytes;
 }
 
 std::string Hasher::HexDigest() const {

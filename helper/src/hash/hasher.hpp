@@ -45,6 +45,8 @@ class Hasher {
   // the caller took from stat().  Fails when the file cannot be read or its
   // size differs from `size`; the hash is then unusable.
   Status AddFileData(const std::string& path, uint64_t size);
+  // The same field for bytes already read from `path` with ReadFileData.
+  void AddFileBytes(const std::string& path, std::string_view bytes);
 
   // The canonical XXH128 form: 32 lowercase hex digits, high half first.
   std::string HexDigest() const;
@@ -64,5 +66,9 @@ class Hasher {
   std::unique_ptr<XXH3_state_s, StateDeleter> state_;
   std::ostream* trace_ = nullptr;
 };
+
+// Reads the file for AddFileBytes, so that a file hashed for several
+// images is read once; fails as AddFileData does.
+Expected<std::string> ReadFileData(const std::string& path, uint64_t size);
 
 }  // namespace qdi::hash
