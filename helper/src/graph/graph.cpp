@@ -109,6 +109,15 @@ std::string PathIn(const std::string& folder, const std::string& name) {
   return folder + "/" + name;
 }
 
+// Whether two paths name one file in the same words, but for leading
+// "./": the files of the command line are often given as "NAME.docker"
+// while the search folder "." finds "./NAME.docker".
+bool SamePath(std::string_view a, std::string_view b) {
+  while (a.starts_with("./")) a.remove_prefix(2);
+  while (b.starts_with("./")) b.remove_prefix(2);
+  return a == b;
+}
+
 // Reads and analyzes one Dockerfile.  Load recurses once per level of a
 // chain, so this stays out of its frame: the parsed values then sit on the
 // stack once, not once per level, and a chain 1,000 images deep loads
@@ -204,7 +213,7 @@ bool Graph::IsLoadedFromSearchDirs(const std::string& base) const {
   const Image* loaded = Find(base);
   if (loaded == nullptr) return false;
   for (const std::string& folder : settings_.search_dirs) {
-    if (PathIn(folder, base + ".docker") == loaded->path) return true;
+    if (SamePath(PathIn(folder, base + ".docker"), loaded->path)) return true;
   }
   return false;
 }
