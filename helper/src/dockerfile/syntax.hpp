@@ -5,7 +5,7 @@
 // (exec) form and heredocs.  Nothing here knows about stages or images; that
 // is the job of the layers above.
 
-#include <deque>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,7 +51,9 @@ struct Instruction {
 // from being copied line by line: a 100 MB file is held once.
 struct SourceBuffer {
   util::FileBytes text;
-  std::deque<std::string> rewritten;  // a deque never moves its strings
+  // A list never moves its strings, and unlike a deque an empty one
+  // allocates nothing: most files have no line to rewrite.
+  std::list<std::string> rewritten;
 };
 
 struct Dockerfile {

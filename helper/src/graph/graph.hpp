@@ -101,9 +101,9 @@ class Graph {
   std::unordered_set<std::string> top_names_;
   std::unordered_map<std::string, std::unique_ptr<Image>> images_;
   std::vector<std::string> visiting_;  // the load stack, for cycles
-  // Files of the command line parsed ahead on all cores, by path; Load
-  // takes them from here, in its own order.
-  std::map<std::string, std::unique_ptr<Image>> read_ahead_;
+  // Files of the command line parsed ahead on all cores, by path (hashed,
+  // as above); Load takes them from here, in its own order.
+  std::unordered_map<std::string, std::unique_ptr<Image>> read_ahead_;
   // ReadOptionsOf's answers: it is asked for each instruction that names
   // a stage, and copying the settings' maps each time showed in profiles.
   mutable std::unordered_map<std::string, ReadOptions> read_options_;
