@@ -34,37 +34,11 @@ std::string Reassemble(const qdi::dockerfile::Dockerfile& file) {
   return text;
 }
 
-// A file parsed in two parts, as big files are, must give the single
-// parse's result wherever the second part starts; the input's first byte
-// picks where.
-void CheckSplitParse(std::string_view text,
-                     const qdi::Expected<qdi::dockerfile::Dockerfile>& whole) {
-  if (text.empty()) return;
-  size_t split = static_cast<unsigned char>(text[0]) * text.size() / 255;
-  auto parts = qdi::dockerfile::ParseSplit(text, "fuzz.docker", split);
-  Check(parts.has_value() == whole.has_value(),
-        "parsing in two parts succeeds where one parse does not, or fails");
-  if (!parts) {
-    Check(parts.error().message == whole.error().message,
-          "parsing in two parts gives another error");
-    return;
-  }
-  qdi::fuzz::CheckSameInstructions(*whole, *parts, "parsed in two parts");
-  for (size_t i = 0; i < whole->instructions.size(); ++i) {
-    const auto& a = whole->instructions[i];
-    const auto& b = parts->instructions[i];
-    Check(a.line == b.line && a.end_line == b.end_line && a.source == b.source,
-          "parsed in two parts: lines or source of instruction " +
-              std::to_string(i) + " differ");
-  }
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   auto parsed = qdi::dockerfile::Parse(text, "fuzz.docker");
-  CheckSplitParse(text, parsed);
   if (!parsed) {
     Check(!parsed.error().message.empty(), "empty error message");
     return 0;

@@ -103,44 +103,6 @@ TEST_P(ParserTest, Parses) {
   }
 }
 
-// The instructions and their sources, or the error's message.
-std::vector<std::string> Outcome(const Expected<Dockerfile>& parsed) {
-  if (!parsed) return {"error: " + parsed.error().message};
-  std::vector<std::string> lines = Describe(*parsed);
-  for (const Instruction& instruction : parsed->instructions) {
-    lines.push_back("source |" + Visible(instruction.source) + "|");
-  }
-  lines.push_back("escape " + std::string(1, parsed->escape));
-  return lines;
-}
-
-// Big files are parsed in two parts on two threads.  Wherever the second
-// part starts (inside a continuation, a heredoc, the directives, a line,
-// or past the end), the result is the single parse's, errors included.
-TEST_P(ParserTest, ParsesTheSameInTwoParts) {
-  const ParseCase& c = GetParam();
-  std::vector<std::string> whole = Outcome(Parse(c.text, "Dockerfile"));
-  for (size_t split = 0; split <= c.text.size() + 1; ++split) {
-    EXPECT_EQ(Outcome(ParseSplit(c.text, "Dockerfile", split)), whole)
-        << "split at " << split;
-  }
-}
-
-// A file big enough for ParseBuffer to split it itself, with a heredoc
-// and continuations around its middle, parses as one thread parses it.
-TEST(ParserBigFileTest, ParsesAsOneThreadWould) {
-  std::string block = "RUN apt-get install \\\n    a \\\n# note\n    b\n";
-  std::string text = "# escape=\\\nFROM debian:12\n";
-  while (text.size() < 5u << 20) text += block;
-  text += "COPY <<EOF /x\nRUN not an instruction\nEOF\n";
-  while (text.size() < 10u << 20) text += block;
-  Expected<Dockerfile> split = Parse(text, "Dockerfile");
-  Expected<Dockerfile> whole = ParseSplit(text, "Dockerfile", text.size() + 1);
-  ASSERT_TRUE(split) << split.error().message;
-  EXPECT_EQ(Outcome(split), Outcome(whole));
-  EXPECT_GT(split->instructions.size(), 100000u);
-}
-
 // clang-format off
 INSTANTIATE_TEST_SUITE_P(Directives, ParserTest, testing::Values(
     ParseCase{"Syntax", "# syntax=docker/dockerfile:1\nFROM a\n",

@@ -5,8 +5,6 @@
 #include <cctype>
 #include <cstdint>
 #include <cstring>
-#include <list>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <re2/re2.h>
@@ -167,26 +165,12 @@ class Parser {
 
   Expected<Dockerfile> Run();
 
-  // The steps of Run, for a file parsed in two parts side by side: the
-  // directives, then the instructions that start before `stop`.
-  Status ReadDirectives();
-  Status ReadInstructions(size_t stop);
-  // Starts the second part at `start`, the first byte of line
-  // `lines_before` + 1, with the escape character the directives chose.
-  void StartAt(size_t start, size_t lines_before, char escape);
-  void Reserve(size_t instructions);
-  // Where the next instruction, or blank line, would start.
-  size_t position() const { return pos_; }
-  char escape() const { return file_.escape; }
-  // Adds what `second` parsed after what this one did.
-  void Append(Parser&& second);
-  Dockerfile TakeFile();
-
  private:
   bool AtEnd() const { return pos_ >= text_.size(); }
   size_t LineEnd();
   std::string_view PeekLine();
   std::string_view NextLine();
+  Status ReadDirectives();
   Status AddDirective(const std::string& name, const std::string& value);
   Status ReadInstruction();
   std::string JoinContinuation(int* end_line, size_t* end_pos);
@@ -204,9 +188,6 @@ class Parser {
   size_t end_of_ = std::string_view::npos;
   size_t end_ = 0;
   std::vector<std::string_view> pieces_;  // reused by JoinContinuation
-  // Lines whose endings had to change; moved into the buffer at the end,
-  // so that two parsers of one file never write to it at once.
-  std::list<std::string> rewritten_;
   Dockerfile file_;
 };
 
@@ -234,47 +215,17 @@ std::string_view Parser::NextLine() {
 }
 
 Expected<Dockerfile> Parser::Run() {
-  Reserve(EstimateInstructions(text_));
+  file_.path = path_;
+  file_.instructions.reserve(EstimateInstructions(text_));
   if (Status status = ReadDirectives(); !status) return status.error();
-  if (Status status = ReadInstructions(text_.size()); !status) {
-    return status.error();
-  }
-  return TakeFile();
-}
-
-Status Parser::ReadInstructions(size_t stop) {
-  while (!AtEnd() && pos_ < stop) {
+  while (!AtEnd()) {
     std::string_view line = PeekLine();
     if (IsBlankOrComment(line)) {
       NextLine();
       continue;
     }
-    if (Status status = ReadInstruction(); !status) return status;
+    if (Status status = ReadInstruction(); !status) return status.error();
   }
-  return Ok{};
-}
-
-void Parser::StartAt(size_t start, size_t lines_before, char escape) {
-  pos_ = start;
-  next_ = lines_before;
-  file_.escape = escape;
-}
-
-void Parser::Reserve(size_t instructions) {
-  file_.instructions.reserve(instructions);
-}
-
-void Parser::Append(Parser&& second) {
-  for (Instruction& instruction : second.file_.instructions) {
-    file_.instructions.push_back(std::move(instruction));
-  }
-  second.file_.instructions.clear();
-  rewritten_.splice(rewritten_.end(), second.rewritten_);
-}
-
-Dockerfile Parser::TakeFile() {
-  file_.path = path_;
-  file_.buffer->rewritten.splice(file_.buffer->rewritten.end(), rewritten_);
   return std::move(file_);
 }
 
@@ -380,7 +331,7 @@ std::string_view Parser::SourceOf(size_t start, size_t end) {
     raw.remove_prefix(newline == std::string_view::npos ? raw.size()
                                                         : newline + 1);
   }
-  return rewritten_.emplace_back(std::move(source));
+  return file_.buffer->rewritten.emplace_back(std::move(source));
 }
 
 }  // namespace
@@ -567,98 +518,8 @@ Status Parser::ReadHeredocBody(Heredoc* heredoc, const Instruction& owner) {
 
 }  // namespace
 
-namespace {
-
-// From this size on a file is parsed in two parts side by side, when
-// there are two cores: Google Benchmark's parse of a 100 MB file went
-// from 305 MB/s on one core to about 440 MB/s.  The two parts' lists of
-// instructions exist side by side for a moment, which raised the peak
-// memory of checksumming that file from 2.5 to 2.8 times its size.
-constexpr size_t kParseInTwoFrom = 8 << 20;
-
-// Where the second part of a big file may start: the start of a line past
-// the middle that begins with a letter, as an instruction does, after a
-// line that does not continue.  Only a guess, which ParseInTwo checks.
-size_t SplitPoint(std::string_view text, char escape) {
-  size_t line_start = std::min(text.find('\n', text.size() / 2), text.size());
-  for (int tries = 0; tries < 1000 && line_start < text.size(); ++tries) {
-    size_t previous_end = line_start;
-    line_start = std::min(line_start + 1, text.size());
-    size_t line_end = std::min(text.find('\n', line_start), text.size());
-    std::string_view previous = TrimRight(text.substr(0, previous_end));
-    if (!previous.empty() && previous.back() == '\r') previous.remove_suffix(1);
-    previous = TrimRight(previous);
-    bool continues = !previous.empty() && previous.back() == escape;
-    if (line_start < line_end &&
-        std::isalpha(static_cast<unsigned char>(text[line_start])) &&
-        !continues) {
-      return line_start;
-    }
-    line_start = line_end;
-  }
-  return std::string_view::npos;
-}
-
-// Parses the text before and after `split` on two threads.  The second
-// part's parse counts only when the first part's parse ends exactly at
-// `split`: then the second one started where one parse of the whole
-// would have started an instruction, with the same state (the escape
-// character and the line number).  Otherwise, as when `split` falls
-// inside a heredoc or a continuation, the first part's parse goes on to
-// the end.  Either way the result is the single parse's, errors included.
-Expected<Dockerfile> ParseInTwo(std::shared_ptr<SourceBuffer> buffer,
-                                std::string_view text, const std::string& path,
-                                size_t split) {
-  Parser first(buffer, text, path);
-  first.Reserve(EstimateInstructions(text));
-  if (Status status = first.ReadDirectives(); !status) return status.error();
-  split = std::max(split, first.position());
-
-  Parser second(buffer, text, path);
-  Status second_status = Ok{};
-  char escape = first.escape();
-  std::thread helper([&] {
-    std::string_view before = text.substr(0, std::min(split, text.size()));
-    second.StartAt(split, std::count(before.begin(), before.end(), '\n'),
-                   escape);
-    second.Reserve(EstimateInstructions(text.substr(before.size())));
-    second_status = second.ReadInstructions(text.size());
-  });
-  Status first_status = first.ReadInstructions(split);
-  helper.join();
-
-  if (!first_status) return first_status.error();
-  if (first.position() == split) {
-    if (!second_status) return second_status.error();
-    first.Append(std::move(second));
-  } else if (Status rest = first.ReadInstructions(text.size()); !rest) {
-    return rest.error();
-  }
-  return first.TakeFile();
-}
-
-std::shared_ptr<SourceBuffer> BufferOf(util::FileBytes text,
-                                       std::string_view* view) {
-  auto buffer = std::make_shared<SourceBuffer>();
-  buffer->text = std::move(text);
-  *view = buffer->text.view();
-  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
-  if (view->substr(0, 3) == kByteOrderMark) view->remove_prefix(3);
-  return buffer;
-}
-
-}  // namespace
-
 Expected<Dockerfile> Parse(std::string_view text, const std::string& path) {
   return ParseBuffer(std::string(text), path);
-}
-
-Expected<Dockerfile> ParseSplit(std::string_view text, const std::string& path,
-                                size_t split) {
-  if (Status status = CheckIsText(text, path); !status) return status.error();
-  std::string_view view;
-  auto buffer = BufferOf(util::FileBytes(std::string(text)), &view);
-  return ParseInTwo(std::move(buffer), view, path, split);
 }
 
 Expected<Dockerfile> ParseBuffer(std::string text, const std::string& path) {
@@ -670,19 +531,11 @@ Expected<Dockerfile> ParseBuffer(util::FileBytes text,
   if (Status status = CheckIsText(text.view(), path); !status) {
     return status.error();
   }
-  std::string_view view;
-  auto buffer = BufferOf(std::move(text), &view);
-  if (view.size() >= kParseInTwoFrom &&
-      std::thread::hardware_concurrency() > 1) {
-    Parser directives(buffer, view, path);
-    if (Status status = directives.ReadDirectives(); !status) {
-      return status.error();
-    }
-    size_t split = SplitPoint(view, directives.escape());
-    if (split != std::string_view::npos) {
-      return ParseInTwo(std::move(buffer), view, path, split);
-    }
-  }
+  auto buffer = std::make_shared<SourceBuffer>();
+  buffer->text = std::move(text);
+  std::string_view view = buffer->text.view();
+  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+  if (view.substr(0, 3) == kByteOrderMark) view.remove_prefix(3);
   return Parser(std::move(buffer), view, path).Run();
 }
 

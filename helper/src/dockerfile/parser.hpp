@@ -25,12 +25,6 @@ Expected<Dockerfile> Parse(std::string_view text, const std::string& path);
 Expected<Dockerfile> ParseBuffer(std::string text, const std::string& path);
 Expected<Dockerfile> ParseBuffer(util::FileBytes text, const std::string& path);
 
-// Parse, with the text from offset `split` on parsed on a second thread;
-// the result is Parse's whatever `split` is.  ParseBuffer does this for
-// big files, at a split of its choosing; tests choose their own.
-Expected<Dockerfile> ParseSplit(std::string_view text, const std::string& path,
-                                size_t split);
-
 // Splits `text` at unquoted whitespace, keeping quotes and escapes as they
 // are.  Flags, heredoc markers and "FROM image AS name" are found this way.
 std::vector<std::string_view> RawWords(std::string_view text, char escape);
