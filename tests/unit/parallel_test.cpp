@@ -173,5 +173,23 @@ TEST_F(ChecksumsTest, CopiedFilesCountAboveTheirImageKeptOrNot) {
   }
 }
 
+// Small files are kept only up to a total per image, so that a big
+// context is not held in memory; one past that total still counts.
+TEST_F(ChecksumsTest, CopiedFilesPastTheKeptTotalStillCount) {
+  Write("img10.docker", "FROM debian:12\nCOPY . /opt/\n");
+  for (int i = 0; i < 20; ++i) {
+    Write("img10.docker.d/part" + std::to_string(100 + i),
+          std::string(60 * 1024, 'p'));
+  }
+  std::vector<std::string> before = AllAtOnce();
+  Write("img10.docker.d/part119", std::string(60 * 1024, 'q'));
+  std::vector<std::string> after = AllAtOnce();
+  ASSERT_EQ(after.size(), before.size());
+  EXPECT_NE(after[10], before[10]);
+  EXPECT_NE(after[11], before[11]);  // img11 stands on img10
+  EXPECT_EQ(after[9], before[9]);
+  EXPECT_EQ(after, OneByOne());
+}
+
 }  // namespace
 }  // namespace qdi

@@ -51,13 +51,17 @@ class HashingSink : public flatten::Sink {
 };
 
 // Files up to this size are read once and kept for every image whose
-// chain copies them; bigger ones are read as they are hashed.
+// chain copies them, up to a total per image, so that a `COPY .` of a big
+// context folder is not held in memory; the rest are read as they are
+// hashed.
 constexpr uint64_t kKeptFileBytes = 64 * 1024;
+constexpr uint64_t kKeptBytesPerImage = 1024 * 1024;
 
 // Finds what HashFile hashes of one context file: a symlink's target or a
 // file's permission bits and bytes, which is what COPY puts in the image.
+// The bytes are read now when they fit in `*budget`, which they use up.
 Expected<FileFields> ReadFileFields(const graph::Image& image,
-                                    const ContextFile& file) {
+                                    const ContextFile& file, uint64_t* budget) {
   struct stat info {};
   int result = file.follow ? stat(file.path.c_str(), &info)
                            : lstat(file.path.c_str(), &info);
@@ -84,10 +88,11 @@ Expected<FileFields> ReadFileFields(const graph::Image& image,
   }
   fields.mode = std::to_string(info.st_mode & 07777);
   fields.size = static_cast<uint64_t>(info.st_size);
-  if (fields.size <= kKeptFileBytes) {
+  if (fields.size <= kKeptFileBytes && fields.size <= *budget) {
     Expected<std::string> bytes = hash::ReadFileData(file.path, fields.size);
     if (!bytes) return ErrorAt(image.path, file.line, bytes.error().message);
     fields.bytes = std::move(bytes.value());
+    *budget -= fields.size;
   }
   return fields;
 }
@@ -112,7 +117,8 @@ Status AddFile(const graph::Image& image, const ContextFile& file,
 
 Status HashFile(const graph::Image& image, const ContextFile& file,
                 hash::Hasher* hasher) {
-  Expected<FileFields> fields = ReadFileFields(image, file);
+  uint64_t budget = 0;  // hashed once: nothing is worth keeping
+  Expected<FileFields> fields = ReadFileFields(image, file, &budget);
   if (!fields) return fields.error();
   return AddFile(image, file, *fields, hasher);
 }
@@ -223,8 +229,9 @@ Expected<Evaluator::OwnInputs> Evaluator::FindInputs(
   auto files = context::CopiedFiles(graph_, image, *context);
   if (!files) return files.error();
   inputs.files = std::move(files.value());
+  uint64_t budget = kKeptBytesPerImage;
   for (const ContextFile& file : inputs.files) {
-    inputs.fields.push_back(ReadFileFields(image, file));
+    inputs.fields.push_back(ReadFileFields(image, file, &budget));
   }
   inputs.pre_script = PreScriptOf(graph_, image);
   return inputs;
