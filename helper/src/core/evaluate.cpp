@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <unordered_set>
 
 #include <sys/stat.h>
 
@@ -242,14 +243,18 @@ Expected<Evaluator::OwnInputs> Evaluator::FindInputs(
 // shared state.  (The graph linked each loaded image to its settings.)
 void Evaluator::FindAllInputs(const std::vector<const graph::Image*>& tops,
                               size_t threads) {
+  // Every image that some top stands on, once; walking the bases beats
+  // building each top's chain, which ran on one core.
   std::vector<const graph::Image*> images;
-  std::set<const graph::Image*> seen;
-  for (const graph::Image* top : tops) {
-    for (const graph::Image* image : graph_.Chain(*top)) {
-      if (!inputs_.count(image) && seen.insert(image).second) {
-        images.push_back(image);
-      }
-    }
+  std::unordered_set<const graph::Image*> seen;
+  std::vector<const graph::Image*> pending(tops.begin(), tops.end());
+  while (!pending.empty()) {
+    const graph::Image* image = pending.back();
+    pending.pop_back();
+    if (!seen.insert(image).second || inputs_.count(image)) continue;
+    images.push_back(image);
+    pending.insert(pending.end(), image->base_images.begin(),
+                   image->base_images.end());
   }
   std::vector<std::optional<Expected<OwnInputs>>> found(images.size());
   util::ParallelFor(images.size(), threads,
