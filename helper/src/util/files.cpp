@@ -93,6 +93,17 @@ std::optional<size_t> RegularFileSize(int fd) {
   return static_cast<size_t>(info.st_size);
 }
 
+// The rest of the open file `path`, whose size fstat gave as `size`.
+// Reserving that size spares growing the string, which copied a big file
+// several times over while it was read.
+Expected<std::string> ReadOpenFile(int fd, const std::string& path,
+                                   std::optional<size_t> size) {
+  std::string content;
+  if (size) content.reserve(*size + 1);
+  if (int err = ReadAll(fd, content, size)) return ReadError(path, err);
+  return content;
+}
+
 // Writes every byte; returns errno, or 0 on success.
 int WriteAll(int fd, std::string_view content) {
   while (!content.empty()) {
@@ -140,15 +151,7 @@ Expected<std::string> ReadFile(const std::string& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return ReadError(path, errno);
 
-  std::string content;
-  // Reserving the size that fstat gives spares growing the string, which
-  // copied a big file several times over while it was read.
-  std::optional<size_t> size = RegularFileSize(fd.get());
-  if (size) content.reserve(*size + 1);
-  if (int err = ReadAll(fd.get(), content, size)) {
-    return ReadError(path, err);
-  }
-  return content;
+  return ReadOpenFile(fd.get(), path, RegularFileSize(fd.get()));
 }
 
 FileBytes::FileBytes(FileBytes&& other) noexcept
@@ -193,10 +196,9 @@ Expected<FileBytes> ReadFileBytes(const std::string& path) {
     }
   }
   // What cannot be mapped is read.
-  std::string content;
-  if (size) content.reserve(*size + 1);
-  if (int err = ReadAll(fd.get(), content, size)) return ReadError(path, err);
-  return FileBytes(std::move(content));
+  Expected<std::string> content = ReadOpenFile(fd.get(), path, size);
+  if (!content) return content.error();
+  return FileBytes(std::move(content.value()));
 }
 
 Expected<bool> WriteFileIfChanged(const std::string& path,
