@@ -33,6 +33,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(os.path.dirname(HERE))
 GENERATE = os.path.join(HERE, "generate.py")
 SEED = os.path.join(HERE, "seed_checksum.py")
+# The seed runs on Debian's own python3, the one a fresh machine has.  A
+# python3 found first on PATH may be a version manager's shim (pyenv's is
+# a bash script that adds about 100 ms to every start) or a slower build,
+# either of which would flatter our ratios.
+SEED_PYTHON = ("/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK)
+               else sys.executable)
 FAKE_ENGINE = os.path.join(SOURCE, "tests", "module", "fake-engine")
 MODULES = os.path.join(SOURCE, "Modules")
 QUICK = os.environ.get("QDI_BENCH_QUICK") == "1"
@@ -286,7 +292,7 @@ def section_folder_checksum(report):
         # the no-op builds do: as many runs as those.
         ours = median_time([HELPER, "checksum"] + extra + files,
                            runs=FAST_RUNS)
-        seed = median_time([sys.executable, SEED] + files, runs=FAST_RUNS)
+        seed = median_time([SEED_PYTHON, SEED] + files, runs=FAST_RUNS)
         rows.append([label, len(files), ms(seed), ms(ours), ratio(seed, ours),
                      verdict(seed >= 10 * ours)])
     report.table(["folder", "images", "seed_checksum.py", "qemu-docker-images",
@@ -332,8 +338,8 @@ def section_current(report):
                         runs=max(RUNS, 5))
     seed_script = os.path.join(project, "seed-check.sh")
     write(seed_script, "".join(
-        "python3 %s --check qemu/%s %s || true\n" % (
-            SEED, os.path.basename(path)[:-len(".docker")], path)
+        "%s %s --check qemu/%s %s || true\n" % (
+            SEED_PYTHON, SEED, os.path.basename(path)[:-len(".docker")], path)
         for path in files))
     # Our labels hold our checksum, so the seed's answer is "not current";
     # finding that out costs the seed what finding "current" would.
@@ -615,6 +621,8 @@ def main(argv):
         " (quick mode)" if QUICK else ""))
     report.add()
     report.add("- machine: " + machine())
+    report.add("- the seed's Python: %s (%s)" % (
+        SEED_PYTHON, run([SEED_PYTHON, "--version"]).stdout.strip()))
     report.add("- date: " + datetime.datetime.now(
         datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
     report.add("- medians of %d runs; targets are reported, never asserted"
