@@ -16,10 +16,10 @@ FileKind StatKindOf(const std::string& path) {
 namespace {
 
 // Splits "a/b/name" into "a/b" and "name", and "name" into "." and it.
-void SplitPath(const std::string& path, std::string* folder,
-               std::string* name) {
+void SplitPath(std::string_view path, std::string_view* folder,
+               std::string_view* name) {
   size_t slash = path.rfind('/');
-  if (slash == std::string::npos) {
+  if (slash == std::string_view::npos) {
     *folder = ".";
     *name = path;
   } else {
@@ -30,33 +30,35 @@ void SplitPath(const std::string& path, std::string* folder,
 
 }  // namespace
 
-std::shared_ptr<const FolderListings::Listing> FolderListings::ListingOf(
-    const std::string& folder) const {
+const FolderListings::Listing* FolderListings::ListingOf(
+    std::string_view folder) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto found = folders_.find(folder);
-  if (found != folders_.end()) return found->second;
+  if (found != folders_.end()) return found->second.get();
 
-  std::shared_ptr<Listing> listing;
-  if (DIR* dir = ::opendir(folder.c_str())) {
-    listing = std::make_shared<Listing>();
+  std::unique_ptr<Listing> listing;
+  std::string path(folder);
+  if (DIR* dir = ::opendir(path.c_str())) {
+    listing = std::make_unique<Listing>();
     while (const dirent* entry = ::readdir(dir)) {
       listing->emplace(entry->d_name, entry->d_type);
     }
     ::closedir(dir);
   }
-  folders_.emplace(folder, listing);
-  return listing;
+  const Listing* result = listing.get();
+  folders_.emplace(std::move(path), std::move(listing));
+  return result;
 }
 
 FileKind FolderListings::KindOf(const std::string& path) const {
-  std::string folder;
-  std::string name;
+  std::string_view folder;
+  std::string_view name;
   SplitPath(path, &folder, &name);
   // "." and ".." are in every listing, but what they name depends on the
   // folder's own path; an empty name (a trailing '/') is the folder.
   if (name.empty() || name == "." || name == "..") return StatKindOf(path);
-  std::shared_ptr<const Listing> listing = ListingOf(folder);
-  if (!listing) return StatKindOf(path);
+  const Listing* listing = ListingOf(folder);
+  if (listing == nullptr) return StatKindOf(path);
 
   auto entry = listing->find(name);
   if (entry == listing->end()) return FileKind::kMissing;
