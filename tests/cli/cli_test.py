@@ -633,6 +633,84 @@ def case_depfile_escapes_for_make(folder):
                 "make -n after touching %r" % weird)
 
 
+def stale_for_make(folder):
+    """Whether make, given the depfile, would rebuild the stamp."""
+    folder.write("Makefile", "%s:\n\ttouch $@\ninclude %s\n" % (
+        OUTPUTS[1], OUTPUTS[2]))
+    result = subprocess.run(["make", "--no-print-directory", "-q",
+                             OUTPUTS[1]], cwd=folder.root,
+                            capture_output=True, text=True)
+    check(result.returncode in (0, 1) and result.stderr == "",
+          "make -q: exit %d, stderr %r" % (result.returncode, result.stderr))
+    return result.returncode == 1
+
+
+def check_new_files_seen(folder, entries, seen, unseen):
+    """Adds each file of `seen` and `unseen` in turn, with every input made
+    old before, and checks which ones make the stamp stale."""
+    inputs = [entry for entry in entries if os.path.exists(folder.path(entry))]
+    for name in seen + unseen:
+        folder.make_old(OUTPUTS[1])
+        subprocess.run(["touch", "-d", "2000-01-01"] +
+                       [folder.path(entry) for entry in inputs], check=True)
+        check(not stale_for_make(folder), "stale before adding " + name)
+        folder.write(name, "new\n")
+        check_equal(stale_for_make(folder), name in seen,
+                    "stale after adding %s (inputs: %s)" % (name, inputs))
+        os.remove(folder.path(name))
+
+
+def case_depfile_watches_context_folders(folder):
+    """In a real context folder, a file new in a folder that a COPY takes
+    whole (at any depth), or in the folder where a COPY's wildcard looks,
+    makes the image stale: the depfile names those folders, whose
+    timestamps change.  A file new elsewhere in the context does not."""
+    if not shutil.which("make"):
+        raise Skipped("make is not installed")
+    write_chain(folder)
+    folder.write("ctx/tool.sh", "echo tool\n")
+    folder.write("ctx/tree/sub/a.txt", "a\n")
+    folder.write("ctx/conf/one.conf", "1\n")
+    folder.write("ctx/other/x.txt", "x\n")
+    folder.write("top.docker", TOP + "COPY tree /tree\n"
+                 "COPY conf/*.conf /etc/\n")
+    folder.run_ok(*FLATTEN, "--context", "ctx")
+    _, entries = depfile_entries(folder.read(OUTPUTS[2]).decode())
+    normal = {os.path.normpath(entry) for entry in entries}
+    for needed in ("ctx/tree", "ctx/tree/sub", "ctx/conf",
+                   "ctx/tree/sub/a.txt", "ctx/conf/one.conf"):
+        check(needed in normal, "the depfile does not list %s: %s" % (
+            needed, sorted(normal)))
+    for unwanted in ("ctx", "ctx/other", "ctx/other/x.txt"):
+        check(unwanted not in normal, "the depfile lists %s: %s" % (
+            unwanted, sorted(normal)))
+    check_new_files_seen(
+        folder, entries,
+        seen=["ctx/tree/b.txt", "ctx/tree/sub/b.txt", "ctx/conf/two.conf"],
+        unseen=["ctx/other/y.txt", "ctx/loose.txt"])
+
+
+def case_depfile_watches_docker_d_folders(folder):
+    """The same for the staged context: NAME.docker.d and every folder
+    below it."""
+    if not shutil.which("make"):
+        raise Skipped("make is not installed")
+    write_chain(folder)
+    folder.write("top.docker.d/sub/deep/a.txt", "a\n")
+    folder.write("top.docker", TOP + "COPY sub /sub\n")
+    folder.run_ok(*FLATTEN)
+    _, entries = depfile_entries(folder.read(OUTPUTS[2]).decode())
+    normal = {os.path.normpath(entry) for entry in entries}
+    for needed in ("top.docker.d", "top.docker.d/sub",
+                   "top.docker.d/sub/deep"):
+        check(needed in normal, "the depfile does not list %s: %s" % (
+            needed, sorted(normal)))
+    check_new_files_seen(
+        folder, entries,
+        seen=["top.docker.d/new.txt", "top.docker.d/sub/deep/b.txt"],
+        unseen=["loose.txt"])
+
+
 def case_sigkill_while_writing(folder):
     """A helper killed at any moment leaves each output either as it was
     or complete, never half-written."""

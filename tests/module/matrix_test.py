@@ -355,6 +355,28 @@ def case_first_copy(project):
     project.check_store_consistent()
 
 
+def case_new_file_in_copied_folder(project):
+    """A file new in a folder below NAME.docker.d that a COPY takes whole
+    rebuilds the image and those on it, and so does its removal: the
+    depfile names each folder, whose timestamp moves."""
+    os.makedirs(project.image_file("mid.docker.d/conf/deep"))
+    project.write("mid.docker.d/conf/deep/a.txt", "a\n")
+    project.edit("mid.docker", "COPY extra.txt /",
+                 "COPY extra.txt /\nCOPY conf /conf")
+    affected = {"mid", "top1", "top2"}
+    check_builds(project.build_ok(), affected, project.local_edges(),
+                 "after mid's COPY of conf")
+    check_no_builds(project.build_ok(), "the build after mid's COPY of conf")
+    project.write("mid.docker.d/conf/deep/b.txt", "b\n")
+    check_builds(project.build_ok(), affected, project.local_edges(),
+                 "after a file new in mid.docker.d/conf/deep")
+    check_no_builds(project.build_ok(), "the build after the new file")
+    os.remove(project.image_file("mid.docker.d/conf/deep/b.txt"))
+    check_builds(project.build_ok(), affected, project.local_edges(),
+                 "after the new file was removed")
+    project.check_store_consistent()
+
+
 def case_build_arg(project):
     project.configure("-DQEMU_DOCKER_IMAGES_TEST_VERSION=2")
     run = project.build_ok()

@@ -48,14 +48,21 @@ Expected<std::string> NormalizeSource(const std::string& source) {
   return name;
 }
 
-// Adds every file and symlink under `dir`, named "prefix/relative/path".
+// Adds every file and symlink under `dir`, named "prefix/relative/path",
+// and `dir` and each folder below it to `folders`: a file added to any of
+// them changes the folder's timestamp, which a build tool can watch.
 Status WalkFolder(const fs::path& dir, const std::string& prefix,
-                  std::vector<ContextFile>* out) {
+                  std::vector<ContextFile>* out,
+                  std::vector<std::string>* folders) {
   std::error_code error;
+  folders->push_back(dir.string());
   fs::recursive_directory_iterator it(dir, error);
   for (; !error && it != fs::recursive_directory_iterator();
        it.increment(error)) {
-    if (it->is_directory(error) && !it->is_symlink(error)) continue;
+    if (it->is_directory(error) && !it->is_symlink(error)) {
+      folders->push_back(it->path().string());
+      continue;
+    }
     // Lexically: fs::relative resolves symlinks, which names a link to a
     // file elsewhere "../file" and a link in a loop "".
     std::string relative = it->path().lexically_relative(dir).string();
@@ -71,15 +78,25 @@ Status WalkFolder(const fs::path& dir, const std::string& prefix,
 // One named path: a folder is copied with all it holds, anything else as
 // itself, following a symlink as Docker does for a source named directly.
 Status AddPath(const fs::path& path, const std::string& name,
-               std::vector<ContextFile>* out) {
+               std::vector<ContextFile>* out,
+               std::vector<std::string>* folders) {
   std::error_code error;
   fs::file_status status = fs::status(path, error);
   if (error) {
     return Error{"cannot read '" + path.string() + "': " + error.message()};
   }
-  if (fs::is_directory(status)) return WalkFolder(path, name, out);
+  if (fs::is_directory(status)) return WalkFolder(path, name, out, folders);
   out->push_back({name, path.string(), true});
   return Ok{};
+}
+
+// The folder below `root` in which a glob's first wildcard matches: "a/*.sh"
+// looks in "a", so a new "a/new.sh" changes that folder's timestamp.
+std::string GlobFolder(const fs::path& root, const std::string& name) {
+  size_t wildcard = name.find_first_of("*?[");
+  size_t slash = name.rfind('/', wildcard);
+  if (slash == std::string::npos) return root.string();
+  return (root / name.substr(0, slash)).string();
 }
 
 void SortUnique(std::vector<ContextFile>* files) {
@@ -122,7 +139,8 @@ Expected<Context> Context::Staged(const std::vector<std::string>& extra_files,
   std::vector<ContextFile> files;
   for (const std::string& extra : extra_files) {
     std::string name = fs::path(extra).filename().string();
-    if (Status status = AddPath(extra, name, &files); !status) {
+    if (Status status = AddPath(extra, name, &files, &context.folders_);
+        !status) {
       return Error{"extra file: " + status.error().message +
                    "; check the --extra-file paths"};
     }
@@ -130,7 +148,8 @@ Expected<Context> Context::Staged(const std::vector<std::string>& extra_files,
   context.has_docker_d_ =
       listings.KindOf(docker_d) == util::FileKind::kDirectory;
   if (context.has_docker_d_) {
-    if (Status status = WalkFolder(docker_d, "", &files); !status) {
+    if (Status status = WalkFolder(docker_d, "", &files, &context.folders_);
+        !status) {
       return status.error();
     }
   }
@@ -166,11 +185,11 @@ std::string Context::Describe() const {
 }
 
 Expected<std::vector<ContextFile>> Context::Resolve(
-    const std::string& source) const {
+    const std::string& source, std::vector<std::string>* folders) const {
   Expected<std::string> name = NormalizeSource(source);
   if (!name) return name.error();
   Expected<std::vector<ContextFile>> files =
-      root_ ? ResolveFolder(*name) : ResolveStaged(*name);
+      root_ ? ResolveFolder(*name, folders) : ResolveStaged(*name);
   // "." is the context itself, which exists even when it is empty.
   if (files && files->empty() && !name->empty()) {
     return Error{"COPY source '" + source + "' is not in " + Describe() +
@@ -193,19 +212,24 @@ Expected<std::vector<ContextFile>> Context::ResolveStaged(
 }
 
 Expected<std::vector<ContextFile>> Context::ResolveFolder(
-    const std::string& name) const {
+    const std::string& name, std::vector<std::string>* folders) const {
   std::vector<ContextFile> files;
   fs::path root(*root_);
   if (!HasGlob(name)) {
     std::error_code error;
     fs::path path = name.empty() ? root : root / name;
     if (!fs::exists(fs::symlink_status(path, error))) return files;
-    if (Status status = AddPath(path, name, &files); !status) {
+    if (Status status = AddPath(path, name, &files, folders); !status) {
       return status.error();
     }
     SortUnique(&files);
     return files;
   }
+  // A new match is a new entry in the folder of the first wildcard.
+  // TODO: a wildcard in a deeper part ("a/*/b") is watched only there and
+  // in the folders of its matches, so a "b" new in a folder of "a" that
+  // held none is noticed only once another input of the image changes.
+  folders->push_back(GlobFolder(root, name));
   std::string pattern = EscapeGlob(root.string()) + "/" + name;
   glob_t matches{};
   if (glob(pattern.c_str(), GLOB_NOSORT, nullptr, &matches) == 0) {
@@ -213,7 +237,8 @@ Expected<std::vector<ContextFile>> Context::ResolveFolder(
       fs::path path(matches.gl_pathv[i]);
       std::string relative =
           path.lexically_normal().lexically_relative(root).generic_string();
-      if (Status status = AddPath(path, relative, &files); !status) {
+      folders->push_back(path.parent_path().string());
+      if (Status status = AddPath(path, relative, &files, folders); !status) {
         globfree(&matches);
         return status.error();
       }
@@ -328,7 +353,8 @@ Expected<std::vector<std::string>> CopyWords(const graph::Image& image,
 
 Status AddCopySources(const graph::Image& image, const Instruction& copy,
                       const StageScope& scope, const Context& context,
-                      std::vector<ContextFile>* out) {
+                      std::vector<ContextFile>* out,
+                      std::vector<std::string>* folders) {
   Expected<std::vector<std::string>> words = CopyWords(image, copy, scope);
   if (!words) return words.error();
   if (words->size() < 2) {
@@ -339,7 +365,8 @@ Status AddCopySources(const graph::Image& image, const Instruction& copy,
   for (const std::string& source : *words) {
     if (IsHeredocMarker(source)) continue;
     if (copy.keyword == "add" && IsRemote(source)) continue;
-    Expected<std::vector<ContextFile>> files = context.Resolve(source);
+    Expected<std::vector<ContextFile>> files =
+        context.Resolve(source, folders);
     if (!files) return ErrorAt(image.path, copy.line, files.error().message);
     for (ContextFile& file : *files) file.line = copy.line;
     out->insert(out->end(), files->begin(), files->end());
@@ -349,10 +376,12 @@ Status AddCopySources(const graph::Image& image, const Instruction& copy,
 
 }  // namespace
 
-Expected<std::vector<ContextFile>> CopiedFiles(const graph::Graph& graph,
-                                               const graph::Image& image,
-                                               const Context& context) {
+Expected<std::vector<ContextFile>> CopiedFiles(
+    const graph::Graph& graph, const graph::Image& image,
+    const Context& context, std::vector<std::string>* folders) {
   const graph::ReadOptions& options = graph.ReadOptionsOf(image);
+  std::vector<std::string> unused;
+  if (folders == nullptr) folders = &unused;
   std::vector<ContextFile> files;
   for (const graph::Stage& stage : image.stages) {
     StageScope scope(image, options);
@@ -364,8 +393,8 @@ Expected<std::vector<ContextFile>> CopiedFiles(const graph::Graph& graph,
       bool copies =
           instruction.keyword == "copy" || instruction.keyword == "add";
       if (!copies || graph::FlagValue(instruction.flags, "from")) continue;
-      Status status =
-          AddCopySources(image, instruction, scope, context, &files);
+      Status status = AddCopySources(image, instruction, scope, context,
+                                     &files, folders);
       if (!status) return status.error();
     }
   }

@@ -34,15 +34,22 @@ class Context {
                                   const util::FolderListings& listings);
   static Context Folder(std::string root);
 
-  // The files that a COPY or ADD source copies, sorted by name.  The error
-  // has no location; the caller adds "file:line:".
-  Expected<std::vector<ContextFile>> Resolve(const std::string& source) const;
+  // The files that a COPY or ADD source copies, sorted by name; in a real
+  // context folder, the folders whose new entries it would also copy are
+  // added to `folders`.  The error has no location; the caller adds
+  // "file:line:".
+  Expected<std::vector<ContextFile>> Resolve(
+      const std::string& source, std::vector<std::string>* folders) const;
 
   // The root of a real context folder, if this is one.
   const std::optional<std::string>& root() const { return root_; }
 
   // Whether a staged context found its "NAME.docker.d/" folder.
   bool has_docker_d() const { return has_docker_d_; }
+
+  // The folders of a staged context: "NAME.docker.d/", each folder below
+  // it and each folder given as an extra file, with those below it.
+  const std::vector<std::string>& staged_folders() const { return folders_; }
 
   // Every staged file, for building the context folder of a staged context.
   std::vector<ContextFile> StagedFiles() const;
@@ -54,11 +61,12 @@ class Context {
   Expected<std::vector<ContextFile>> ResolveStaged(
       const std::string& name) const;
   Expected<std::vector<ContextFile>> ResolveFolder(
-      const std::string& name) const;
+      const std::string& name, std::vector<std::string>* folders) const;
 
   std::optional<std::string> root_;
   std::map<std::string, std::string> staged_;  // name in context -> path
   bool has_docker_d_ = false;
+  std::vector<std::string> folders_;
 };
 
 // The context `image` is built in, under `graph`'s settings.
@@ -67,8 +75,10 @@ Expected<Context> ContextOf(const graph::Graph& graph,
 
 // Every context file that `image`'s COPY and ADD instructions copy (URLs,
 // heredocs and --from sources excluded), sorted by name, without repeats.
-Expected<std::vector<ContextFile>> CopiedFiles(const graph::Graph& graph,
-                                               const graph::Image& image,
-                                               const Context& context);
+// In a real context folder, the folders in which a new file would be
+// copied too are added to `folders`, when given.
+Expected<std::vector<ContextFile>> CopiedFiles(
+    const graph::Graph& graph, const graph::Image& image,
+    const Context& context, std::vector<std::string>* folders = nullptr);
 
 }  // namespace qdi::context

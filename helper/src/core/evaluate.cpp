@@ -222,14 +222,23 @@ Expected<Evaluator::OwnInputs> Evaluator::FindInputs(
   OwnInputs inputs;
   Expected<context::Context> context = context::ContextOf(graph_, image);
   if (!context) return ErrorAt(image.path, 0, context.error().message);
-  // A staged context has looked for the folder already.
-  inputs.has_docker_d = context->root()
-                            ? graph_.listings().KindOf(image.path + ".d") ==
-                                  util::FileKind::kDirectory
-                            : context->has_docker_d();
-  auto files = context::CopiedFiles(graph_, image, *context);
+  // A file added to a folder that a COPY takes whole, or in which a COPY's
+  // wildcard looks, changes what the image copies; a build tool notices
+  // by the folder's timestamp.  NAME.docker.d is watched even beside a
+  // real context folder, as it is whenever it exists.
+  if (!context->root()) {
+    inputs.folders = context->staged_folders();
+  } else if (graph_.listings().KindOf(image.path + ".d") ==
+             util::FileKind::kDirectory) {
+    inputs.folders.push_back(image.path + ".d");
+  }
+  auto files = context::CopiedFiles(graph_, image, *context, &inputs.folders);
   if (!files) return files.error();
   inputs.files = std::move(files.value());
+  std::sort(inputs.folders.begin(), inputs.folders.end());
+  inputs.folders.erase(
+      std::unique(inputs.folders.begin(), inputs.folders.end()),
+      inputs.folders.end());
   uint64_t budget = kKeptBytesPerImage;
   for (const ContextFile& file : inputs.files) {
     inputs.fields.push_back(ReadFileFields(image, file, &budget));
@@ -306,11 +315,7 @@ Expected<Evaluation> Evaluator::Evaluate(const graph::Image& top) {
       }
       own.push_back(*pre);
     }
-    // A file added to a NAME.docker.d folder can change what "COPY ." takes;
-    // the folder's own timestamp tells a build tool that one was.
-    // TODO: a real --context folder is not listed the same way, so a file
-    // added deep inside it is only noticed once another input changes.
-    if ((*found)->has_docker_d) own.push_back(image->path + ".d");
+    own.insert(own.end(), (*found)->folders.begin(), (*found)->folders.end());
     for (size_t i = 0; i < (*found)->files.size(); ++i) {
       const ContextFile& file = (*found)->files[i];
       const Expected<FileFields>& fields = (*found)->fields[i];

@@ -62,7 +62,8 @@ class Evaluator {
   struct OwnInputs {
     std::vector<context::ContextFile> files;
     std::vector<Expected<FileFields>> fields;  // one per file
-    bool has_docker_d = false;
+    // Folders whose new entries the image would copy, sorted.
+    std::vector<std::string> folders;
     std::optional<std::string> pre_script;
   };
   Expected<const OwnInputs*> InputsOf(const graph::Image& image);
