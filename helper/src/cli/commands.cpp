@@ -9,6 +9,9 @@
 #include <map>
 #include <memory>
 #include <sstream>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
@@ -329,6 +332,157 @@ int Report(const Status& status) {
   return status.error().is_usage ? kUsageError : kInputError;
 }
 
+// Every value the command line can set, for whichever subcommand it names.
+struct CommandLine {
+  SharedOptions shared;
+  FlattenOptions flatten;
+  std::vector<std::string> checksum_files;
+  std::string parse_file;
+  bool json = true;
+  GraphOptions graph;
+  EngineOptions engine;
+  BuildOptions build;
+  CheckOptions check;
+  IdentifyOptions identify;
+  RunOptions run;
+};
+
+CLI::App* AddFlattenCommand(CLI::App* app, CommandLine* line) {
+  FlattenOptions& flatten = line->flatten;
+  CLI::App* command =
+      app->add_subcommand("flatten", "Print or write the flattened Dockerfile");
+  command->add_option("DOCKERFILE", flatten.dockerfile)->required();
+  command->add_option("-o,--output", flatten.output,
+                      "Write the flattened Dockerfile here");
+  command->add_option("--stamp", flatten.stamp, "Write the checksum here");
+  command->add_option("--depfile", flatten.depfile,
+                      "Write a Make-syntax depfile of every input");
+  command->add_option("--depfile-target", flatten.depfile_target,
+                      "The target named in the depfile (default: "
+                      "the stamp, else the output)");
+  command->add_option("--checked", flatten.checked,
+                      "A marker rewritten at every successful run, "
+                      "after the stamp");
+  command->add_option("--context-out", flatten.context_out,
+                      "Copy the flattened file's build context here");
+  command
+      ->add_option(
+          "--expect-bases", flatten.expected_bases,
+          "Fail unless the local bases are these (a,b,...; - for none)")
+      ->each([&flatten](const std::string&) { flatten.check_bases = true; });
+  command->add_option(
+      "--base-stamp", flatten.base_stamps,
+      "NAME=FILE: the depfile names this checksum stamp of local base NAME "
+      "instead of NAME's inputs (repeatable)");
+  AddSharedOptions(command, &line->shared);
+  return command;
+}
+
+CLI::App* AddChecksumCommand(CLI::App* app, CommandLine* line) {
+  CLI::App* command = app->add_subcommand(
+      "checksum", "Print '<checksum>  <file>' for each Dockerfile");
+  command->add_option("DOCKERFILE", line->checksum_files)->required();
+  AddSharedOptions(command, &line->shared);
+  return command;
+}
+
+CLI::App* AddParseCommand(CLI::App* app, CommandLine* line) {
+  CLI::App* command =
+      app->add_subcommand("parse", "Dump what the parser understood, as JSON");
+  command->add_flag("--json", line->json, "Print JSON (the only format)");
+  command->add_option("DOCKERFILE", line->parse_file)->required();
+  return command;
+}
+
+CLI::App* AddGraphCommand(CLI::App* app, CommandLine* line) {
+  GraphOptions& graph = line->graph;
+  CLI::App* command =
+      app->add_subcommand("graph", "Describe every image of the search folders");
+  command
+      ->add_option("--format", graph.format, "json, dot, text, cmake or edges")
+      ->check(CLI::IsMember({"json", "dot", "text", "cmake", "edges"}));
+  command->add_option("--state-dir", graph.state_dir,
+                      "The module's folder of image stamps: show the "
+                      "state of its images, and only those");
+  command->add_option("-o,--output", graph.output, "Write it here");
+  command->add_option("--edges-out", graph.edges_out,
+                      "Also write the edges format here: a file that "
+                      "changes only when images or bases change");
+  command->add_option("--depfile", graph.depfile,
+                      "Write a depfile for --edges-out (else -o)");
+  command->add_option("--checked", graph.checked,
+                      "A marker rewritten at every successful run");
+  command->add_flag("--bases-only", graph.bases_only,
+                    "Do not resolve the context files");
+  command->add_flag("--with-external", graph.with_external,
+                    "List the external bases in the edges format too");
+  AddSharedOptions(command, &line->shared);
+  return command;
+}
+
+// A subcommand: how to add it to the parser, and what runs once it parsed.
+struct Subcommand {
+  std::string_view name;
+  CLI::App* (*add)(CLI::App* app, CommandLine* line);
+  int (*run)(const CommandLine& line);
+};
+
+// In the order of the usage message.
+const Subcommand kSubcommands[] = {
+    {"flatten", AddFlattenCommand,
+     [](const CommandLine& line) {
+       return Report(RunFlatten(line.shared, line.flatten));
+     }},
+    {"checksum", AddChecksumCommand,
+     [](const CommandLine& line) {
+       return Report(RunChecksum(line.shared, line.checksum_files));
+     }},
+    {"parse", AddParseCommand,
+     [](const CommandLine& line) { return Report(RunParse(line.parse_file)); }},
+    {"graph", AddGraphCommand,
+     [](const CommandLine& line) {
+       return Report(RunGraph(line.shared, line.graph));
+     }},
+    {"build",
+     [](CLI::App* app, CommandLine* line) {
+       return AddBuildCommand(app, &line->shared, &line->engine, &line->build);
+     },
+     [](const CommandLine& line) {
+       return Report(RunBuild(line.shared, line.engine, line.build));
+     }},
+    {"check",
+     [](CLI::App* app, CommandLine* line) {
+       return AddCheckCommand(app, &line->engine, &line->check);
+     },
+     [](const CommandLine& line) {
+       return Report(RunCheck(line.engine, line.check));
+     }},
+    {"identify",
+     [](CLI::App* app, CommandLine* line) {
+       return AddIdentifyCommand(app, &line->engine, &line->identify);
+     },
+     [](const CommandLine& line) {
+       return Report(RunIdentify(line.engine, line.identify));
+     }},
+    {"run",
+     [](CLI::App* app, CommandLine* line) {
+       return AddRunCommand(app, &line->engine, &line->run);
+     },
+     [](const CommandLine& line) {
+       Expected<int> status = RunRun(line.engine, line.run);
+       return status ? *status : Report(status.error());
+     }},
+};
+
+// The subcommand that the first argument names, if it names one.
+const Subcommand* NamedSubcommand(int argc, char** argv) {
+  if (argc < 2) return nullptr;
+  for (const Subcommand& subcommand : kSubcommands) {
+    if (subcommand.name == argv[1]) return &subcommand;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 int Run(int argc, char** argv) {
@@ -340,82 +494,17 @@ int Run(int argc, char** argv) {
                        std::string("qemu-docker-images ") + QDI_VERSION);
   app.require_subcommand(1);
 
-  SharedOptions shared;
-  FlattenOptions flatten;
-  CLI::App* flatten_command =
-      app.add_subcommand("flatten", "Print or write the flattened Dockerfile");
-  flatten_command->add_option("DOCKERFILE", flatten.dockerfile)->required();
-  flatten_command->add_option("-o,--output", flatten.output,
-                              "Write the flattened Dockerfile here");
-  flatten_command->add_option("--stamp", flatten.stamp,
-                              "Write the checksum here");
-  flatten_command->add_option("--depfile", flatten.depfile,
-                              "Write a Make-syntax depfile of every input");
-  flatten_command->add_option("--depfile-target", flatten.depfile_target,
-                              "The target named in the depfile (default: "
-                              "the stamp, else the output)");
-  flatten_command->add_option("--checked", flatten.checked,
-                              "A marker rewritten at every successful run, "
-                              "after the stamp");
-  flatten_command->add_option("--context-out", flatten.context_out,
-                              "Copy the flattened file's build context here");
-  flatten_command
-      ->add_option(
-          "--expect-bases", flatten.expected_bases,
-          "Fail unless the local bases are these (a,b,...; - for none)")
-      ->each([&flatten](const std::string&) { flatten.check_bases = true; });
-  flatten_command->add_option(
-      "--base-stamp", flatten.base_stamps,
-      "NAME=FILE: the depfile names this checksum stamp of local base NAME "
-      "instead of NAME's inputs (repeatable)");
-  AddSharedOptions(flatten_command, &shared);
-
-  std::vector<std::string> checksum_files;
-  CLI::App* checksum_command = app.add_subcommand(
-      "checksum", "Print '<checksum>  <file>' for each Dockerfile");
-  checksum_command->add_option("DOCKERFILE", checksum_files)->required();
-  AddSharedOptions(checksum_command, &shared);
-
-  std::string parse_file;
-  CLI::App* parse_command =
-      app.add_subcommand("parse", "Dump what the parser understood, as JSON");
-  bool json = true;
-  parse_command->add_flag("--json", json, "Print JSON (the only format)");
-  parse_command->add_option("DOCKERFILE", parse_file)->required();
-
-  GraphOptions graph;
-  CLI::App* graph_command =
-      app.add_subcommand("graph", "Describe every image of the search folders");
-  graph_command
-      ->add_option("--format", graph.format, "json, dot, text, cmake or edges")
-      ->check(CLI::IsMember({"json", "dot", "text", "cmake", "edges"}));
-  graph_command->add_option("--state-dir", graph.state_dir,
-                            "The module's folder of image stamps: show the "
-                            "state of its images, and only those");
-  graph_command->add_option("-o,--output", graph.output, "Write it here");
-  graph_command->add_option("--edges-out", graph.edges_out,
-                            "Also write the edges format here: a file that "
-                            "changes only when images or bases change");
-  graph_command->add_option("--depfile", graph.depfile,
-                            "Write a depfile for --edges-out (else -o)");
-  graph_command->add_option("--checked", graph.checked,
-                            "A marker rewritten at every successful run");
-  graph_command->add_flag("--bases-only", graph.bases_only,
-                          "Do not resolve the context files");
-  graph_command->add_flag("--with-external", graph.with_external,
-                          "List the external bases in the edges format too");
-  AddSharedOptions(graph_command, &shared);
-
-  EngineOptions engine;
-  BuildOptions build;
-  CLI::App* build_command = AddBuildCommand(&app, &shared, &engine, &build);
-  CheckOptions check;
-  CLI::App* check_command = AddCheckCommand(&app, &engine, &check);
-  IdentifyOptions identify;
-  CLI::App* identify_command = AddIdentifyCommand(&app, &engine, &identify);
-  RunOptions run;
-  CLI::App* run_command = AddRunCommand(&app, &engine, &run);
-
+  // Only the subcommand that the first argument names is set up: CLI11
+  // builds every option of every subcommand added, which took a quarter of
+  // a small folder's checksum.  The usage message and a command line
+  // that names none (a mistake, or --help) get them all.
+  CommandLine line;
+  const Subcommand* named = NamedSubcommand(argc, argv);
+  std::vector<std::pair<const Subcommand*, CLI::App*>> added;
+  for (const Subcommand& subcommand : kSubcommands) {
+    if (named != nullptr && named != &subcommand) continue;
+    added.emplace_back(&subcommand, subcommand.add(&app, &line));
+  }
   OneValuePerOccurrence(&app);
   try {
     app.parse(argc, argv);
@@ -432,17 +521,12 @@ int Run(int argc, char** argv) {
     }
     return Report(Error{what + "; run with --help for the usage", true});
   }
-  if (*flatten_command) return Report(RunFlatten(shared, flatten));
-  if (*checksum_command) return Report(RunChecksum(shared, checksum_files));
-  if (*parse_command) return Report(RunParse(parse_file));
-  if (*build_command) return Report(RunBuild(shared, engine, build));
-  if (*check_command) return Report(RunCheck(engine, check));
-  if (*identify_command) return Report(RunIdentify(engine, identify));
-  if (*run_command) {
-    Expected<int> status = RunRun(engine, run);
-    return status ? *status : Report(status.error());
+  for (const auto& [subcommand, command] : added) {
+    if (*command) return subcommand->run(line);
   }
-  return Report(RunGraph(shared, graph));
+  // require_subcommand(1) leaves no way here.
+  return Report(Error{"no subcommand given; run with --help for the usage",
+                      true});
 }
 
 }  // namespace qdi::cli
