@@ -27,6 +27,13 @@ _qdi_find_with_pkg_config(re2::re2 re2)
 find_package(xxHash CONFIG QUIET)
 _qdi_find_with_pkg_config(xxHash::xxhash libxxhash)
 
+# The archives of the same two, for a helper linked statically (see
+# helper/CMakeLists.txt); Debian's -dev packages ship them.
+find_library(QDI_RE2_ARCHIVE NAMES libre2.a
+  DOC "re2's static library, for a static qemu-docker-images")
+find_library(QDI_XXHASH_ARCHIVE NAMES libxxhash.a
+  DOC "xxHash's static library, for a static qemu-docker-images")
+
 find_package(Threads REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(nlohmann_json CONFIG REQUIRED)
