@@ -301,16 +301,17 @@ Status StageScope::ApplyArg(const Instruction& arg) {
 }
 
 Status StageScope::ApplyEnv(const Instruction& env) {
-  std::vector<std::string_view> words =
-      dockerfile::RawWords(env.args, image_.file.escape);
-  if (words.empty()) return Ok{};
-  if (words.front().find('=') == std::string_view::npos) {
+  std::string_view first =
+      dockerfile::FirstRawWord(env.args, image_.file.escape);
+  if (first.empty()) return Ok{};
+  if (first.find('=') == std::string_view::npos) {
     // The legacy form "ENV name value with spaces".
-    std::string name(words.front());
+    std::string name(first);
     std::string rest = env.args.substr(env.args.find(name) + name.size());
     return Set(name, rest, env.line);
   }
-  for (std::string_view word : words) {
+  for (std::string_view word :
+       dockerfile::RawWords(env.args, image_.file.escape)) {
     size_t equals = word.find('=');
     if (equals == std::string_view::npos) continue;
     Status status = Set(std::string(word.substr(0, equals)),
@@ -329,7 +330,7 @@ Status StageScope::Set(const std::string& name, const std::string& raw,
   Expected<std::string> value =
       dockerfile::ExpandWord(trimmed, image_.file.escape, values_);
   if (!value) return ErrorAt(image_.path, line, value.error().message);
-  values_[name] = *value;
+  values_[name] = std::move(value.value());
   return Ok{};
 }
 

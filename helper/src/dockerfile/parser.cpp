@@ -336,29 +336,45 @@ std::string_view Parser::SourceOf(size_t start, size_t end) {
 
 }  // namespace
 
+namespace {
+
+// The word that starts at or after `*i`, which is left past its end: words
+// end at unquoted blanks, and quotes and escapes are kept as written.
+std::string_view NextRawWord(std::string_view text, char escape, size_t* i) {
+  while (*i < text.size() && (text[*i] == ' ' || text[*i] == '\t')) ++*i;
+  size_t start = *i;
+  char quote = 0;
+  for (; *i < text.size(); ++*i) {
+    char c = text[*i];
+    if (c == escape && quote != '\'' && *i + 1 < text.size()) {
+      ++*i;
+    } else if (quote != 0) {
+      if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == ' ' || c == '\t') {
+      break;
+    }
+  }
+  return text.substr(start, *i - start);
+}
+
+}  // namespace
+
 std::vector<std::string_view> RawWords(std::string_view text, char escape) {
   std::vector<std::string_view> words;
   size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
-    if (i == text.size()) break;
-    size_t start = i;
-    char quote = 0;
-    for (; i < text.size(); ++i) {
-      char c = text[i];
-      if (c == escape && quote != '\'' && i + 1 < text.size()) {
-        ++i;
-      } else if (quote != 0) {
-        if (c == quote) quote = 0;
-      } else if (c == '"' || c == '\'') {
-        quote = c;
-      } else if (c == ' ' || c == '\t') {
-        break;
-      }
-    }
-    words.push_back(text.substr(start, i - start));
+  while (true) {
+    std::string_view word = NextRawWord(text, escape, &i);
+    if (word.empty()) break;
+    words.push_back(word);
   }
   return words;
+}
+
+std::string_view FirstRawWord(std::string_view text, char escape) {
+  size_t i = 0;
+  return NextRawWord(text, escape, &i);
 }
 
 namespace {
@@ -369,7 +385,7 @@ std::string_view ExtractFlags(std::string_view args, char escape,
                               std::vector<std::string>* flags) {
   std::string_view rest = Trim(args);
   while (rest.substr(0, 2) == "--") {
-    std::string_view word = RawWords(rest, escape).front();
+    std::string_view word = FirstRawWord(rest, escape);
     rest = TrimLeft(rest.substr(word.size()));
     if (word == "--") break;
     flags->emplace_back(word);

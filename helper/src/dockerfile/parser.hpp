@@ -29,6 +29,10 @@ Expected<Dockerfile> ParseBuffer(util::FileBytes text, const std::string& path);
 // are.  Flags, heredoc markers and "FROM image AS name" are found this way.
 std::vector<std::string_view> RawWords(std::string_view text, char escape);
 
+// RawWords(text, escape).front(), or "" when there is no word, without
+// splitting the rest: a long legacy "ENV NAME value ..." needs only its name.
+std::string_view FirstRawWord(std::string_view text, char escape);
+
 // Reads and parses the file at `path`.
 Expected<Dockerfile> ParseFile(const std::string& path);
 
