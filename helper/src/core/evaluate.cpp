@@ -176,7 +176,7 @@ Status MergeContext(const graph::Image& image,
 // writing the pinned image ID into the FROM line would close that gap.
 Status HashExternalBases(const graph::Graph& graph,
                          const std::vector<const graph::Image*>& chain,
-                         hash::Hasher* hasher, Evaluation* result) {
+                         hash::Hasher* hasher, Evaluation* kept) {
   const auto& files = graph.settings().base_identities;
   std::set<std::string> seen;
   for (const graph::Image* image : chain) {
@@ -194,8 +194,10 @@ Status HashExternalBases(const graph::Graph& graph,
       hasher->Add(Tag::kBaseName, file->first);
       hasher->Add(Tag::kBaseIdentity,
                   identity->substr(0, identity->find('\n')));
-      result->own_inputs[image->name].push_back(file->second);
-      result->inputs.push_back(file->second);
+      if (kept != nullptr) {
+        kept->own_inputs[image->name].push_back(file->second);
+        kept->inputs.push_back(file->second);
+      }
     }
   }
   return Ok{};
@@ -280,22 +282,44 @@ std::vector<Expected<std::string>> Evaluator::Checksums(
   if (threads > 1) FindAllInputs(tops, threads);
   std::vector<Expected<std::string>> checksums(tops.size(), Error{});
   util::ParallelFor(tops.size(), threads, [&](size_t i) {
-    Expected<Evaluation> evaluation = Evaluate(*tops[i]);
-    if (evaluation) {
-      checksums[i] = std::move(evaluation->checksum);
-    } else {
-      checksums[i] = evaluation.error();
-    }
+    checksums[i] = Hash(*tops[i], /*kept=*/nullptr);
   });
   return checksums;
 }
 
 Expected<Evaluation> Evaluator::Evaluate(const graph::Image& top) {
   Evaluation result;
+  Expected<std::string> checksum = Hash(top, &result);
+  if (!checksum) return checksum.error();
+  result.checksum = std::move(checksum.value());
+  return result;
+}
+
+namespace {
+
+// Lists what a build tool must watch for `image`, one image of the chain:
+// its Dockerfile, its NAME.pre script, its folders and its copied files.
+void KeepInputs(const graph::Image& image,
+                const std::optional<std::string>& pre_script,
+                const std::vector<std::string>& folders,
+                const std::vector<ContextFile>& files, Evaluation* kept) {
+  std::vector<std::string>& own = kept->own_inputs[image.name];
+  own.push_back(image.path);
+  if (pre_script) own.push_back(*pre_script);
+  own.insert(own.end(), folders.begin(), folders.end());
+  for (const ContextFile& file : files) own.push_back(file.path);
+  kept->inputs.insert(kept->inputs.end(), own.begin(), own.end());
+}
+
+}  // namespace
+
+Expected<std::string> Evaluator::Hash(const graph::Image& top,
+                                      Evaluation* kept) {
   hash::Hasher hasher;
   hasher.SetTrace(trace_);
   hasher.Add(Tag::kFormat, kFormat);
-  HashingSink sink(&hasher, keep_text_ ? &result.flattened : nullptr);
+  HashingSink sink(&hasher,
+                   keep_text_ && kept != nullptr ? &kept->flattened : nullptr);
   if (Status status = flatten::FlattenInto(graph_, top, &sink); !status) {
     return status.error();
   }
@@ -303,39 +327,36 @@ Expected<Evaluation> Evaluator::Evaluate(const graph::Image& top) {
   std::map<std::string, ContextFile> merged;
   std::vector<const graph::Image*> chain = graph_.Chain(top);
   for (const graph::Image* image : chain) {
-    std::vector<std::string>& own = result.own_inputs[image->name];
-    own.push_back(image->path);
     hasher.Add(Tag::kImage, image->name);
     HashBuildArgs(graph_, *image, &hasher);
     Expected<const OwnInputs*> found = InputsOf(*image);
     if (!found) return found.error();
-    if (const std::optional<std::string>& pre = (*found)->pre_script) {
-      if (Status status = HashPreScript(*image, *pre, &hasher); !status) {
-        return status.error();
-      }
-      own.push_back(*pre);
+    const OwnInputs& inputs = **found;
+    if (inputs.pre_script) {
+      Status status = HashPreScript(*image, *inputs.pre_script, &hasher);
+      if (!status) return status.error();
     }
-    own.insert(own.end(), (*found)->folders.begin(), (*found)->folders.end());
-    for (size_t i = 0; i < (*found)->files.size(); ++i) {
-      const ContextFile& file = (*found)->files[i];
-      const Expected<FileFields>& fields = (*found)->fields[i];
+    for (size_t i = 0; i < inputs.files.size(); ++i) {
+      const Expected<FileFields>& fields = inputs.fields[i];
       if (!fields) return fields.error();
-      if (Status status = AddFile(*image, file, *fields, &hasher); !status) {
-        return status.error();
-      }
-      own.push_back(file.path);
+      Status status = AddFile(*image, inputs.files[i], *fields, &hasher);
+      if (!status) return status.error();
     }
-    if (Status status = MergeContext(*image, (*found)->files, &merged);
+    if (Status status = MergeContext(*image, inputs.files, &merged);
         !status) {
       return status.error();
     }
-    result.inputs.insert(result.inputs.end(), own.begin(), own.end());
+    if (kept != nullptr) {
+      KeepInputs(*image, inputs.pre_script, inputs.folders, inputs.files,
+                 kept);
+    }
   }
-  Status pinned = HashExternalBases(graph_, chain, &hasher, &result);
+  Status pinned = HashExternalBases(graph_, chain, &hasher, kept);
   if (!pinned) return pinned.error();
-  for (auto& [name, file] : merged) result.context_files.push_back(file);
-  result.checksum = hasher.HexDigest();
-  return result;
+  if (kept != nullptr) {
+    for (auto& [name, file] : merged) kept->context_files.push_back(file);
+  }
+  return hasher.HexDigest();
 }
 
 Expected<Evaluation> Evaluate(const graph::Graph& graph,

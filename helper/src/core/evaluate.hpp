@@ -66,6 +66,9 @@ class Evaluator {
     std::vector<std::string> folders;
     std::optional<std::string> pre_script;
   };
+  // The checksum of `top`; the rest of its evaluation goes into `*kept`
+  // when it is given, which a folder's checksum does without.
+  Expected<std::string> Hash(const graph::Image& top, Evaluation* kept);
   Expected<const OwnInputs*> InputsOf(const graph::Image& image);
   Expected<OwnInputs> FindInputs(const graph::Image& image) const;
   void FindAllInputs(const std::vector<const graph::Image*>& tops,
