@@ -145,9 +145,7 @@ Expected<Context> Context::Staged(const std::vector<std::string>& extra_files,
                    "; check the --extra-file paths"};
     }
   }
-  context.has_docker_d_ =
-      listings.KindOf(docker_d) == util::FileKind::kDirectory;
-  if (context.has_docker_d_) {
+  if (listings.KindOf(docker_d) == util::FileKind::kDirectory) {
     if (Status status = WalkFolder(docker_d, "", &files, &context.folders_);
         !status) {
       return status.error();

@@ -44,9 +44,6 @@ class Context {
   // The root of a real context folder, if this is one.
   const std::optional<std::string>& root() const { return root_; }
 
-  // Whether a staged context found its "NAME.docker.d/" folder.
-  bool has_docker_d() const { return has_docker_d_; }
-
   // The folders of a staged context: "NAME.docker.d/", each folder below
   // it and each folder given as an extra file, with those below it.
   const std::vector<std::string>& staged_folders() const { return folders_; }
@@ -65,7 +62,6 @@ class Context {
 
   std::optional<std::string> root_;
   std::map<std::string, std::string> staged_;  // name in context -> path
-  bool has_docker_d_ = false;
   std::vector<std::string> folders_;
 };
 
