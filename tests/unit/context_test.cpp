@@ -88,12 +88,11 @@ TEST_F(ContextTest, BuildArgOverridesArgDefault) {
 }
 
 TEST_F(ContextTest, EnvOfAnotherStageDoesNotLeak) {
-  Expected<core::Evaluation> evaluation =
-      Evaluate("FROM debian:12 AS one\nENV SUB dir\n"
-               "FROM debian:12\nCOPY $SUB/a.txt /\n");
+  Expected<core::Evaluation> evaluation = Evaluate(
+      "FROM debian:12 AS one\nENV SUB dir\n"
+      "FROM debian:12\nCOPY $SUB/a.txt /\n");
   ASSERT_FALSE(evaluation.has_value());
-  EXPECT_NE(evaluation.error().message.find("top.docker:4:"),
-            std::string::npos)
+  EXPECT_NE(evaluation.error().message.find("top.docker:4:"), std::string::npos)
       << evaluation.error().message;
 }
 
@@ -111,8 +110,8 @@ TEST_F(ContextTest, CopiedFoldersAreInputs) {
       Evaluate("FROM debian:12\nCOPY ctx /ctx\n");
   ASSERT_TRUE(evaluation.has_value()) << evaluation.error().message;
   const std::vector<std::string>& inputs = evaluation->inputs;
-  for (const char* folder : {"/top.docker.d", "/top.docker.d/ctx",
-                             "/top.docker.d/ctx/x"}) {
+  for (const char* folder :
+       {"/top.docker.d", "/top.docker.d/ctx", "/top.docker.d/ctx/x"}) {
     EXPECT_NE(std::find(inputs.begin(), inputs.end(), dir_ + folder),
               inputs.end())
         << folder;

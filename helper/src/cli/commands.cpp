@@ -396,8 +396,8 @@ CLI::App* AddParseCommand(CLI::App* app, CommandLine* line) {
 
 CLI::App* AddGraphCommand(CLI::App* app, CommandLine* line) {
   GraphOptions& graph = line->graph;
-  CLI::App* command =
-      app->add_subcommand("graph", "Describe every image of the search folders");
+  CLI::App* command = app->add_subcommand(
+      "graph", "Describe every image of the search folders");
   command
       ->add_option("--format", graph.format, "json, dot, text, cmake or edges")
       ->check(CLI::IsMember({"json", "dot", "text", "cmake", "edges"}));
@@ -525,8 +525,8 @@ int Run(int argc, char** argv) {
     if (*command) return subcommand->run(line);
   }
   // require_subcommand(1) leaves no way here.
-  return Report(Error{"no subcommand given; run with --help for the usage",
-                      true});
+  return Report(
+      Error{"no subcommand given; run with --help for the usage", true});
 }
 
 }  // namespace qdi::cli

@@ -364,8 +364,7 @@ Status AddCopySources(const graph::Image& image, const Instruction& copy,
   for (const std::string& source : *words) {
     if (IsHeredocMarker(source)) continue;
     if (copy.keyword == "add" && IsRemote(source)) continue;
-    Expected<std::vector<ContextFile>> files =
-        context.Resolve(source, folders);
+    Expected<std::vector<ContextFile>> files = context.Resolve(source, folders);
     if (!files) return ErrorAt(image.path, copy.line, files.error().message);
     for (ContextFile& file : *files) file.line = copy.line;
     out->insert(out->end(), files->begin(), files->end());
@@ -392,8 +391,8 @@ Expected<std::vector<ContextFile>> CopiedFiles(
       bool copies =
           instruction.keyword == "copy" || instruction.keyword == "add";
       if (!copies || graph::FlagValue(instruction.flags, "from")) continue;
-      Status status = AddCopySources(image, instruction, scope, context,
-                                     &files, folders);
+      Status status =
+          AddCopySources(image, instruction, scope, context, &files, folders);
       if (!status) return status.error();
     }
   }

@@ -342,13 +342,11 @@ Expected<std::string> Evaluator::Hash(const graph::Image& top,
       Status status = AddFile(*image, inputs.files[i], *fields, &hasher);
       if (!status) return status.error();
     }
-    if (Status status = MergeContext(*image, inputs.files, &merged);
-        !status) {
+    if (Status status = MergeContext(*image, inputs.files, &merged); !status) {
       return status.error();
     }
     if (kept != nullptr) {
-      KeepInputs(*image, inputs.pre_script, inputs.folders, inputs.files,
-                 kept);
+      KeepInputs(*image, inputs.pre_script, inputs.folders, inputs.files, kept);
     }
   }
   Status pinned = HashExternalBases(graph_, chain, &hasher, kept);

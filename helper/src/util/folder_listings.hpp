@@ -36,8 +36,8 @@ class FolderListings {
       return std::hash<std::string_view>()(name);
     }
   };
-  using Listing = std::unordered_map<std::string, unsigned char, NameHash,
-                                     std::equal_to<>>;
+  using Listing =
+      std::unordered_map<std::string, unsigned char, NameHash, std::equal_to<>>;
   // Listings are never dropped while the object lives, so a plain pointer
   // stays valid; a shared_ptr's count bounced between the threads.
   const Listing* ListingOf(std::string_view folder) const;
