@@ -533,6 +533,38 @@ def case_graph_state_dot(folder):
         check_equal((result.returncode, result.stderr), (0, ""), "dot")
 
 
+def case_graph_state_virtual_images(folder):
+    # Two images of a build made from one file that needs an extra file
+    # none is given here (QEMU's debian-toolchain.docker, built only as
+    # debian-nios2-cross and debian-microblaze-cross): both are listed,
+    # in the order given, and the file's own name, no image of the build,
+    # is not; its missing COPY source is no error, since no context file
+    # is shown.
+    write_graph_folder(folder)
+    folder.write("tool.docker", "FROM qemu:base\nADD build-tool.sh /\n")
+    write_states(folder)
+    for name, text in [("state/tool-b/checksum", "ccc\n"),
+                       ("state/tool-b/image", "ccc\ndocker\n"),
+                       ("state/tool-a/checksum", "ddd\n")]:
+        folder.write(name, text)
+    out = folder.run_ok("graph", "--format", "text", "--state-dir", "state",
+                        "--virtual-image", "tool-b", "tool.docker",
+                        "--virtual-image", "tool-a", "./tool.docker")
+    check_equal(out, "IMAGE   STATE    LOCAL BASES  EXTERNAL BASES\n"
+                "base    current  -            debian:bookworm-slim\n"
+                "tool-b  current  base         -\n"
+                "tool-a  stale    base         -\n"
+                "top     stale    base         -\n",
+                "graph --format text with virtual images")
+    code, out, err = folder.run("graph", "--format", "text",
+                                "--virtual-image", "tool-a", "out/x.docker")
+    check_equal((code, out, err),
+                (2, "", "qemu-docker-images: error: virtual image 'tool-a': "
+                 "out/x.docker is not a Dockerfile of the search folders; "
+                 "give its folder with --search-dir\n"),
+                "a virtual image of a file outside the search folders")
+
+
 def case_graph_edges_out(folder):
     # The edges file written beside another format holds the same edges
     # as --format edges: the module's configure step depends on it.

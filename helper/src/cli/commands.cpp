@@ -251,6 +251,8 @@ struct GraphOptions {
   std::string state_dir;  // the module's folder of per-image stamps
   bool bases_only = false;
   bool with_external = false;  // external bases in the edges format too
+  // NAME FILE: an image of the build named otherwise than its file.
+  StringPairs virtual_images;
 };
 
 Status CheckSearchDirs(const std::vector<std::string>& dirs) {
@@ -271,6 +273,34 @@ std::vector<std::string> GraphInputs(const std::vector<std::string>& dirs,
   std::vector<std::string> inputs = dirs;
   inputs.insert(inputs.end(), files.begin(), files.end());
   return inputs;
+}
+
+// Adds an entry under the name of each virtual image, right after the
+// entry of its file, whose own name is then often not an image of the
+// build at all (QEMU's debian-toolchain, built only as debian-nios2-cross
+// and debian-microblaze-cross).
+Status AddVirtualImages(const StringPairs& virtual_images,
+                        std::vector<GraphEntry>* entries) {
+  for (const auto& [name, file] : virtual_images) {
+    auto same_file = [&](const GraphEntry& entry) {
+      std::error_code error;
+      return fs::equivalent(entry.image->path, file, error);
+    };
+    auto found = std::find_if(entries->begin(), entries->end(), same_file);
+    if (found == entries->end()) {
+      return Error{"virtual image '" + name + "': " + file +
+                       " is not a Dockerfile of the search folders; give "
+                       "its folder with --search-dir",
+                   true};
+    }
+    GraphEntry entry = *found;
+    entry.name = name;
+    // After the file's other virtual images: in the order they were given.
+    auto after = found + 1;
+    while (after != entries->end() && after->image == found->image) ++after;
+    entries->insert(after, std::move(entry));
+  }
+  return Ok{};
 }
 
 // With --state-dir, only the images of that build folder are shown, each
@@ -303,8 +333,15 @@ Status RunGraph(SharedOptions shared, const GraphOptions& options) {
   std::vector<std::string> files = DockerfilesIn(shared.search_dirs);
   auto images = graph.LoadFiles(files);
   if (!images) return images.error();
-  auto entries = DescribeGraph(graph, *images, !options.bases_only);
+  // Only JSON and the CMake script list context files.  Finding them can
+  // fail for a file that is built only as virtual images, whose extra
+  // files are not given here.
+  bool shows_files = options.format == "json" || options.format == "cmake";
+  auto entries =
+      DescribeGraph(graph, *images, shows_files && !options.bases_only);
   if (!entries) return entries.error();
+  Status added = AddVirtualImages(options.virtual_images, &entries.value());
+  if (!added) return added;
   std::string text = RenderGraph(options, *entries);
   if (!options.depfile.empty()) {
     std::string target = !options.checked.empty()    ? options.checked
@@ -416,6 +453,8 @@ CLI::App* AddGraphCommand(CLI::App* app, CommandLine* line) {
                     "Do not resolve the context files");
   command->add_flag("--with-external", graph.with_external,
                     "List the external bases in the edges format too");
+  command->add_option("--virtual-image", graph.virtual_images,
+                      "NAME FILE: also show FILE as the image NAME");
   AddSharedOptions(command, &line->shared);
   return command;
 }

@@ -121,6 +121,7 @@ Expected<std::vector<GraphEntry>> DescribeGraph(
   std::vector<GraphEntry> entries;
   for (const graph::Image* image : images) {
     GraphEntry entry{image,
+                     image->name,
                      ExternalBases(*image),
                      {},
                      ReadsContext(graph, *image),
@@ -142,7 +143,7 @@ Expected<std::vector<GraphEntry>> DescribeGraph(
 std::string GraphJson(const std::vector<GraphEntry>& entries) {
   nlohmann::json images = nlohmann::json::array();
   for (const GraphEntry& entry : entries) {
-    images.push_back({{"name", entry.image->name},
+    images.push_back({{"name", entry.name},
                       {"file", entry.image->path},
                       {"local_bases", entry.image->local_bases},
                       {"external_bases", entry.external_bases},
@@ -160,8 +161,8 @@ std::string GraphDot(const std::vector<GraphEntry>& entries,
     dot += "  node [fontname=\"Helvetica\"];\n" + Legend();
   }
   for (const GraphEntry& entry : entries) {
-    std::string name = DotQuote(entry.image->name);
-    dot += ImageNode(entry.image->name, states);
+    std::string name = DotQuote(entry.name);
+    dot += ImageNode(entry.name, states);
     for (const std::string& base : entry.image->local_bases) {
       dot += "  " + name + " -> " + DotQuote(base) + ";\n";
     }
@@ -178,7 +179,7 @@ std::string GraphCMake(const std::vector<GraphEntry>& entries) {
       "# Written by qemu-docker-images graph --format cmake.\n";
   std::vector<std::string> names;
   for (const GraphEntry& entry : entries) {
-    const std::string& name = entry.image->name;
+    const std::string& name = entry.name;
     names.push_back(name);
     std::string prefix = "set(QDI_IMAGE_" + name;
     script += prefix + "_FILE " + Bracket(entry.image->path) + ")\n";
@@ -196,7 +197,7 @@ std::string GraphEdges(const std::vector<GraphEntry>& entries,
                        bool with_external) {
   std::string text;
   for (const GraphEntry& entry : entries) {
-    text += entry.image->name + ":";
+    text += entry.name + ":";
     for (const std::string& base : entry.image->local_bases) {
       text += " " + base;
     }

@@ -14,6 +14,7 @@ namespace qdi::cli {
 
 struct GraphEntry {
   const graph::Image* image = nullptr;
+  std::string name;  // the image's name, or a virtual image's
   std::vector<std::string> external_bases;
   std::vector<std::string> context_files;  // paths on disk
   // Whether its build may read files of its context (see ReadsContext).

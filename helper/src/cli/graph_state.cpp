@@ -46,9 +46,9 @@ ImageStates ReadImageStates(const std::string& state_dir,
                             const std::vector<GraphEntry>& entries) {
   ImageStates states;
   for (const GraphEntry& entry : entries) {
-    std::string dir = state_dir + "/" + entry.image->name;
+    std::string dir = state_dir + "/" + entry.name;
     std::error_code error;
-    if (fs::is_directory(dir, error)) states[entry.image->name] = StateOf(dir);
+    if (fs::is_directory(dir, error)) states[entry.name] = StateOf(dir);
   }
   return states;
 }
@@ -57,7 +57,7 @@ std::vector<GraphEntry> EntriesWithState(std::vector<GraphEntry> entries,
                                          const ImageStates& states) {
   entries.erase(std::remove_if(entries.begin(), entries.end(),
                                [&](const GraphEntry& entry) {
-                                 return states.count(entry.image->name) == 0;
+                                 return states.count(entry.name) == 0;
                                }),
                 entries.end());
   return entries;
@@ -68,14 +68,14 @@ std::string GraphText(const std::vector<GraphEntry>& entries,
   size_t name_width = 5;
   size_t bases_width = 11;
   for (const GraphEntry& entry : entries) {
-    name_width = std::max(name_width, entry.image->name.size());
+    name_width = std::max(name_width, entry.name.size());
     bases_width = std::max(bases_width, Join(entry.image->local_bases).size());
   }
   std::string text = Pad("IMAGE", name_width) + "  STATE    " +
                      Pad("LOCAL BASES", bases_width) + "  EXTERNAL BASES\n";
   for (const GraphEntry& entry : entries) {
-    auto state = states.find(entry.image->name);
-    text += Pad(entry.image->name, name_width) + "  " +
+    auto state = states.find(entry.name);
+    text += Pad(entry.name, name_width) + "  " +
             Pad(state == states.end() ? "-" : state->second, 7) + "  " +
             Pad(Join(entry.image->local_bases), bases_width) + "  " +
             Join(entry.external_bases) + "\n";
