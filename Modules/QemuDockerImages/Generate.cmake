@@ -130,23 +130,67 @@ function(_qdi_resolve_engine out_var)
 endfunction()
 
 # Options that say how each image is read; every image's own options are
-# passed, since any of them may be a base of the image at hand.
+# passed, since any of them may be a base of the image at hand.  A
+# "virtual" image's are not: see _qdi_own_settings_args.
 function(_qdi_settings_args out_var)
   get_property(images GLOBAL PROPERTY _QDI_IMAGES)
+  _qdi_search_dir_args(args)
+  foreach(image IN LISTS images)
+    _qdi_virtual_stem(${image} stem)
+    if(NOT stem)
+      _qdi_image_settings_args(${image} image_args)
+      list(APPEND args ${image_args})
+    endif()
+  endforeach()
+  set(${out_var} "${args}" PARENT_SCOPE)
+endfunction()
+
+function(_qdi_search_dir_args out_var)
   get_property(dirs GLOBAL PROPERTY _QDI_SEARCH_DIRS)
   set(args "")
   foreach(dir IN LISTS dirs)
     list(APPEND args "--search-dir=${dir}")
   endforeach()
-  foreach(image IN LISTS images)
-    _qdi_image_settings_args(${image} image_args)
-    list(APPEND args ${image_args})
-  endforeach()
   set(${out_var} "${args}" PARENT_SCOPE)
 endfunction()
 
-# The helper knows images by their file's name; a "virtual" image, whose
-# name differs, is never a base, so its options only matter for itself.
+# The name of the file of a "virtual" image, whose own name differs from
+# it; empty for every other image.
+function(_qdi_virtual_stem image out_var)
+  get_property(dockerfile GLOBAL PROPERTY _QDI_${image}_dockerfile)
+  get_filename_component(stem "${dockerfile}" NAME_WLE)
+  if(stem STREQUAL image)
+    set(stem "")
+  endif()
+  set(${out_var} "${stem}" PARENT_SCOPE)
+endfunction()
+
+# The helper knows images by their file's name, so the options of two
+# images on one file (QEMU builds debian-toolchain.docker as
+# debian-nios2-cross and as debian-microblaze-cross, each with its own
+# build-toolchain.sh) would merge under that name.  A virtual image is
+# never a base, so its options go to its own steps only, in place of those
+# of the image named like its file.
+function(_qdi_own_settings_args image settings_args out_var)
+  _qdi_virtual_stem(${image} own_stem)
+  if(NOT own_stem)
+    set(${out_var} "${settings_args}" PARENT_SCOPE)
+    return()
+  endif()
+  get_property(images GLOBAL PROPERTY _QDI_IMAGES)
+  _qdi_search_dir_args(args)
+  foreach(other IN LISTS images)
+    _qdi_virtual_stem(${other} stem)
+    if(NOT stem AND NOT other STREQUAL own_stem)
+      _qdi_image_settings_args(${other} image_args)
+      list(APPEND args ${image_args})
+    endif()
+  endforeach()
+  _qdi_image_settings_args(${image} image_args)
+  list(APPEND args ${image_args})
+  set(${out_var} "${args}" PARENT_SCOPE)
+endfunction()
+
 function(_qdi_image_settings_args image out_var)
   get_property(dockerfile GLOBAL PROPERTY _QDI_${image}_dockerfile)
   get_filename_component(stem "${dockerfile}" NAME_WLE)
@@ -337,6 +381,7 @@ function(_qdi_add_image_target image helper helper_depends state
   get_property(tag GLOBAL PROPERTY _QDI_${image}_tag)
   get_property(engine_flags GLOBAL PROPERTY _QDI_${image}_engine_flags)
   _qdi_image_bases(${image} bases)
+  _qdi_own_settings_args(${image} "${settings_args}" settings_args)
   get_property(scanned GLOBAL PROPERTY _QDI_SCANNED)
   set(dir "${state}/${image}")
   file(MAKE_DIRECTORY "${dir}")

@@ -47,11 +47,16 @@ DOCKERFILES = {
               "RUN echo $VERSION > /etc/version\n",
 }
 
-PROJECT = """\
+# The start of every project's CMakeLists.txt; "{modules}" is filled in
+# with the rest.
+PROJECT_HEAD = """\
 cmake_minimum_required(VERSION 3.20)
-project(QdiEndToEnd NONE)
+project(%s NONE)
 list(APPEND CMAKE_MODULE_PATH "{modules}")
 include(QemuDockerImages)
+"""
+
+PROJECT = PROJECT_HEAD % "QdiEndToEnd" + """\
 set(VERSION 1 CACHE STRING "VERSION of argimg")
 QemuDockerImages_Add(base DOCKERFILE images/base.docker
   EXTRA_FILES "{rootfs}")
@@ -458,11 +463,7 @@ PINNED_DOCKERFILES = {
     "ext2": "FROM qemu/ext1\nRUN echo ext2 > /etc/ext2\n",
     "plain": "FROM scratch\nADD rootfs.tar /\nRUN echo plain > /etc/plain\n",
 }
-PINNED_PROJECT = """\
-cmake_minimum_required(VERSION 3.20)
-project(QdiPinnedBases NONE)
-list(APPEND CMAKE_MODULE_PATH "{modules}")
-include(QemuDockerImages)
+PINNED_PROJECT = PROJECT_HEAD % "QdiPinnedBases" + """\
 QemuDockerImages_Add(plain DOCKERFILE images/plain.docker
   EXTRA_FILES "{rootfs}")
 QemuDockerImages_AddDirectory(images)
@@ -591,6 +592,87 @@ def case_unpinned_bases(args, engine):
     check(not os.path.exists(os.path.join(project.build_dir,
                                           "qemu-docker-images", "external")),
           "identity files were made with pinning off")
+
+
+VIRTUAL_IMAGES = ["base", "tool-a", "tool-b"]
+# QEMU's debian-toolchain.docker, built only as debian-nios2-cross and as
+# debian-microblaze-cross, each with its own build-toolchain.sh.
+VIRTUAL_PROJECT = PROJECT_HEAD % "QdiVirtualImages" + """\
+QemuDockerImages_Add(base DOCKERFILE images/base.docker
+  EXTRA_FILES "{rootfs}")
+QemuDockerImages_Add(tool-a DOCKERFILE images/tool.docker
+  EXTRA_FILES tool-a/tool.txt)
+QemuDockerImages_Add(tool-b DOCKERFILE images/tool.docker
+  EXTRA_FILES tool-b/tool.txt)
+QemuDockerImages_AddDirectory(images EXCLUDE tool)
+"""
+
+
+class VirtualProject(Project):
+    """Two images on one Dockerfile, tool.docker, each with an extra file
+    of the same name; the file is not an image of its own."""
+
+    def __init__(self, args, engine):
+        super().__init__(args, engine, name="virtual-build")
+        self.source = os.path.join(engine.work, "virtual")
+        self.images = os.path.join(self.source, "images")
+        engine.extra_refs += [engine.tag(image) for image in VIRTUAL_IMAGES]
+
+    def write_sources(self):
+        os.makedirs(self.images)
+        rootfs = os.path.join(self.engine.work, "rootfs.tar")
+        make_rootfs(rootfs, self.engine.prefix)
+        self.write("base", DOCKERFILES["base"])
+        self.write("tool", "FROM qemu/base\nCOPY tool.txt /etc/tool\n")
+        for image in ("tool-a", "tool-b"):
+            self.write_tool_file(image, image + " 1\n")
+        with open(os.path.join(self.source, "CMakeLists.txt"), "w") as out:
+            out.write(VIRTUAL_PROJECT.format(modules=self.args.modules,
+                                             rootfs=rootfs))
+
+    def write_tool_file(self, image, text):
+        os.makedirs(os.path.join(self.source, image), exist_ok=True)
+        with open(os.path.join(self.source, image, "tool.txt"), "w") as out:
+            out.write(text)
+
+    def ids(self):
+        return {image: self.engine.image_id(image)
+                for image in VIRTUAL_IMAGES}
+
+
+def check_tool_files(engine, expected):
+    for image, text in expected.items():
+        tree = file_tree(engine, engine.tag(image), engine.args)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        check(tree.get("etc/tool", (None, None, None))[2] == digest,
+              "%s's /etc/tool is not %r" % (image, text))
+
+
+def case_virtual_images(args, engine):
+    """Each of two images on one Dockerfile is built with its own extra
+    file, rebuilt alone when that file changes, and listed under its own
+    name by docker-images-list."""
+    project = VirtualProject(args, engine)
+    project.write_sources()
+    project.configure()
+    project.build()
+    ids = project.ids()
+    check(all(ids.values()), "not every image was built: %s" % ids)
+    check_tool_files(engine, {"tool-a": "tool-a 1\n", "tool-b": "tool-b 1\n"})
+    project.write_tool_file("tool-b", "tool-b 2\n")
+    project.build()
+    after = project.ids()
+    engine.extra_refs.append(ids["tool-b"])  # untagged, but still stored
+    check({image for image in VIRTUAL_IMAGES if ids[image] != after[image]}
+          == {"tool-b"}, "expected tool-b alone rebuilt: %s, then %s"
+          % (ids, after))
+    check_tool_files(engine, {"tool-a": "tool-a 1\n", "tool-b": "tool-b 2\n"})
+    listing = project.build("docker-images-list").stdout
+    for image in ("tool-a", "tool-b"):
+        check(any(line.split()[:3] == [image, "current", "base"]
+                  for line in listing.splitlines()),
+              "docker-images-list does not show %s current on base:\n%s"
+              % (image, listing))
 
 
 CASES = {name[len("case_"):].replace("_", "-"): function

@@ -130,6 +130,9 @@ class Project:
 
     def create(self, dockerfiles, body):
         shutil.copytree(dockerfiles, self.images)
+        self.set_body(body)
+
+    def set_body(self, body):
         with open(os.path.join(self.src, "CMakeLists.txt"), "w") as f:
             f.write(PROJECT.format(modules=self.options.modules, body=body))
 
@@ -374,6 +377,62 @@ def case_new_file_in_copied_folder(project):
     os.remove(project.image_file("mid.docker.d/conf/deep/b.txt"))
     check_builds(project.build_ok(), affected, project.local_edges(),
                  "after the new file was removed")
+    project.check_store_consistent()
+
+
+# QEMU builds debian-toolchain.docker as debian-nios2-cross and as
+# debian-microblaze-cross, each with its own build-toolchain.sh: two
+# "virtual" images on one file, which is in no added folder here.
+VIRTUAL_BODY = FIXTURE_BODY + """\
+QemuDockerImages_Add(tool-a DOCKERFILE virtual/tool.docker
+  EXTRA_FILES virtual/a/tool.txt)
+QemuDockerImages_Add(tool-b DOCKERFILE virtual/tool.docker
+  EXTRA_FILES virtual/b/tool.txt)
+"""
+
+
+def staged_file(project, image, name):
+    path = os.path.join(image_dir(project, image), "image.work", "context",
+                        name)
+    with open(path) as f:
+        return f.read()
+
+
+def case_virtual_images(project):
+    """Two images on one Dockerfile, each with an extra file of the same
+    name: each build's context holds its own file, each image rebuilds
+    when its own file changes and not when the other's does, both after
+    a base edit, and docker-images-list shows both."""
+    for name, text in [("tool.docker", "FROM qemu/mid\nADD tool.txt /\n"),
+                       ("a/tool.txt", "a\n"), ("b/tool.txt", "b\n")]:
+        path = os.path.join(project.src, "virtual", name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+    project.set_body(VIRTUAL_BODY)
+    project.configure()
+    edges = project.local_edges() | {("mid", "tool-a"), ("mid", "tool-b")}
+    check_builds(project.build_ok(), {"tool-a", "tool-b"}, edges,
+                 "after adding two images on one file")
+    check_equal((staged_file(project, "tool-a", "tool.txt"),
+                 staged_file(project, "tool-b", "tool.txt")),
+                ("a\n", "b\n"), "the extra files staged for tool-a, tool-b")
+    with open(os.path.join(project.src, "virtual", "b", "tool.txt"),
+              "w") as f:
+        f.write("b2\n")
+    check_builds(project.build_ok(), {"tool-b"}, edges,
+                 "after an edit of tool-b's extra file")
+    check_equal(staged_file(project, "tool-b", "tool.txt"), "b2\n",
+                "tool-b's staged file after the edit")
+    change_base_instruction(project)
+    check_builds(project.build_ok(), CHAIN | {"tool-a", "tool-b"}, edges,
+                 "after the base edit")
+    listing = project.build_ok("docker-images-list").output
+    for image in ("tool-a", "tool-b"):
+        check(any(line.split()[:3] == [image, "current", "mid"]
+                  for line in listing.splitlines()),
+              "docker-images-list does not show %s current on mid:\n%s"
+              % (image, listing))
     project.check_store_consistent()
 
 
