@@ -47,17 +47,18 @@ Commands
       [EXECUTABLES <file>...]
       [ADD_CURRENT_USER | NOUSER])
 
-  ``<name>`` may differ from the file's name, which makes a "virtual"
-  image: the same Dockerfile built with other files.  Its options are its
-  own, also where several virtual images share one file, as QEMU's
+  ``<name>`` may differ from the file's name, which makes a "virtual" image:
+  the same Dockerfile built with other files.  Its options are its own, also
+  where several virtual images share one file, as QEMU's
   ``debian-nios2-cross`` and ``debian-microblaze-cross`` share
-  ``debian-toolchain.docker``; a virtual image cannot be a base.  Where the
-  file does not build on its own, leave it out of
-  :command:`QemuDockerImages_AddDirectory` with ``EXCLUDE``.
+  ``debian-toolchain.docker``; a virtual image cannot be a base, so its name
+  must not be that of a ``.docker`` file of the search folders (configure
+  stops where it is).  Where the file does not build on its own, leave it
+  out of :command:`QemuDockerImages_AddDirectory` with ``EXCLUDE``.
   ``EXTRA_FILES`` are staged at the root of the image's build context, as
   QEMU's ``--extra-files`` did; the files of a ``<file>.d/`` folder beside
-  the Dockerfile are staged too.  ``CONTEXT`` uses a real folder as the build
-  context instead.  ``ENGINE_FLAGS`` are extra options of the engine's
+  the Dockerfile are staged too.  ``CONTEXT`` uses a real folder as the
+  build context instead.  ``ENGINE_FLAGS`` are extra options of the engine's
   ``build``.  ``TAG`` replaces the default tag,
   ``${QEMU_DOCKER_IMAGES_TAG_PREFIX}<name>``.  Call it before
   :command:`QemuDockerImages_AddDirectory` for an image of that folder that

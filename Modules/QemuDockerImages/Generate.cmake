@@ -297,6 +297,7 @@ function(_qdi_generate)
   file(MAKE_DIRECTORY "${state}")
   _qdi_read_graph("${configure_helper}" "${state}" "${settings_args}")
   include("${state}/graph.cmake")
+  _qdi_check_image_files()
   # Switching engines must re-run every image step: each then asks the
   # new engine for its image.
   file(CONFIGURE OUTPUT "${state}/engine.txt"
@@ -320,6 +321,31 @@ function(_qdi_generate)
   set_property(GLOBAL PROPERTY _QDI_ENGINE_ARGS "${engine_args}")
   set_property(GLOBAL PROPERTY _QDI_GENERATED TRUE)
   _qdi_add_recorded_tests()
+endfunction()
+
+# The helper finds the file of `FROM qemu/NAME` in the search folders,
+# while the module builds the image NAME from the file it was added with.
+# Were these two files, an image on NAME would be checksummed over one
+# and built on the other, and an edit of the built one would not rebuild
+# it.
+function(_qdi_check_image_files)
+  get_property(images GLOBAL PROPERTY _QDI_IMAGES)
+  foreach(image IN LISTS images)
+    set(found "${QDI_IMAGE_${image}_FILE}")
+    get_property(dockerfile GLOBAL PROPERTY _QDI_${image}_dockerfile)
+    if(NOT found OR found STREQUAL dockerfile)
+      continue()
+    endif()
+    file(REAL_PATH "${found}" found_real)
+    file(REAL_PATH "${dockerfile}" dockerfile_real)
+    if(NOT found_real STREQUAL dockerfile_real)
+      message(FATAL_ERROR
+        "QemuDockerImages: image '${image}' is added from ${dockerfile}, "
+        "but `FROM qemu/${image}` names ${found}, the ${image}.docker of "
+        "the search folders; give the image another name, or rename or "
+        "move one of the files")
+    endif()
+  endforeach()
 endfunction()
 
 # At build time the same scan keeps the edges file current.  With Ninja it
