@@ -4,7 +4,7 @@ build rebuilds after each kind of change, under Ninja and Unix Makefiles.
 
 Usage: matrix_test.py --helper PATH --case NAME --generator ninja|make
                       [--modules DIR] [--corpus DIR] [--cmake PATH] [--keep]
-       matrix_test.py --list
+       matrix_test.py --list      (prints CASE.GENERATOR per test)
 Exit status: 0 pass, 1 fail, 77 skipped (the generator's tool or the
 corpus is missing).
 
@@ -901,7 +901,10 @@ def run_case(args, root):
 def main():
     args = parse_arguments()
     if args.list:
-        print("\n".join(CASES))
+        # The ctest names: each case under each generator it runs with.
+        print("\n".join("%s.%s" % (case, generator) for case in CASES
+                        for generator in ("ninja", "make")
+                        if case not in NINJA_ONLY or generator == "ninja"))
         return 0
     if args.case not in CASES:
         print("unknown case %r; known: %s" % (args.case, " ".join(CASES)),
