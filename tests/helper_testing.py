@@ -1,9 +1,15 @@
 """What the helper's command-line test scripts (tests/cli, tests/badinput)
-share: their failure and skip exceptions, the checks, and a temporary
-folder to write inputs into and read outputs from.  The module's matrix
-(tests/module) takes the exceptions and checks too."""
+share: their failure and skip exceptions, the checks, a temporary
+folder to write inputs into and read outputs from, and the command line
+that runs one case.  The module's matrix (tests/module) takes the
+exceptions and checks too."""
 
+import argparse
 import os
+import sys
+import tempfile
+
+SKIP = 77
 
 
 class Failure(Exception):
@@ -51,3 +57,44 @@ class TempFolder:
     def read(self, name):
         with open(self.path(name), "rb") as f:
             return f.read()
+
+
+def cases_of(namespace):
+    """Every function case_NAME of a script's globals, as NAME with '-'
+    for '_', sorted."""
+    return {name[len("case_"):].replace("_", "-"): function
+            for name, function in sorted(namespace.items())
+            if name.startswith("case_")}
+
+
+def run_one_case(cases, make_folder, prefix):
+    """The command line of such a script: --list prints the cases; else
+    --helper and --case run one case on make_folder(helper, temp folder),
+    in a temporary folder named PREFIX..., and the exit status is 0 for a
+    pass, 1 for a failure, SKIP for a skip and 2 for an unknown case."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--helper")
+    parser.add_argument("--case")
+    parser.add_argument("--list", action="store_true",
+                        help="print the case names and exit")
+    args = parser.parse_args()
+    if args.list:
+        print("\n".join(cases))
+        return 0
+    if not (args.helper and args.case):
+        parser.error("--helper and --case are required")
+    if args.case not in cases:
+        print("unknown case %r; known: %s" % (args.case, " ".join(cases)),
+              file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix=prefix) as temp:
+        try:
+            cases[args.case](make_folder(os.path.abspath(args.helper), temp))
+        except Skipped as skipped:
+            print("skipped %s: %s" % (args.case, skipped))
+            return SKIP
+        except Failure as failure:
+            print("FAIL %s: %s" % (args.case, failure), file=sys.stderr)
+            return 1
+    print("PASS %s" % args.case)
+    return 0

@@ -12,17 +12,14 @@ status 1, the exact error line on stderr, and that the outputs keep their
 bytes and mtimes and that nothing else appears beside them.
 """
 
-import argparse
 import os
 import re
 import resource
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
-SKIP = 77
 PREFIX = "qemu-docker-images: error: "
 OLD_TIME = 981173106  # 2001-02-03, older than anything a test writes
 OUTPUTS = ["out/flat.docker", "out/image.stamp", "out/image.d"]
@@ -32,7 +29,7 @@ FLATTEN = ["flatten", "top.docker", "-o", OUTPUTS[0], "--stamp", OUTPUTS[1],
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 ".."))
 from helper_testing import (  # noqa: E402
-    Failure, Skipped, TempFolder, check, check_equal)
+    Skipped, TempFolder, cases_of, check, check_equal, run_one_case)
 
 
 class Folder(TempFolder):
@@ -552,41 +549,16 @@ def case_odd_names_make(folder):
     check_rebuilds(folder, "make", is_current, build)
 
 
-CASES = {
-    name[len("case_"):].replace("_", "-"): function
-    for name, function in sorted(globals().items())
-    if name.startswith("case_")
-}
+CASES = cases_of(globals())
+
+
+def folder_with_out(helper, temp):
+    os.makedirs(os.path.join(temp, "out"))
+    return Folder(helper, temp)
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--helper")
-    parser.add_argument("--case")
-    parser.add_argument("--list", action="store_true",
-                        help="print the case names and exit")
-    args = parser.parse_args()
-    if args.list:
-        print("\n".join(CASES))
-        return 0
-    if not (args.helper and args.case):
-        parser.error("--helper and --case are required")
-    if args.case not in CASES:
-        print("unknown case %r; known: %s" % (args.case, " ".join(CASES)),
-              file=sys.stderr)
-        return 2
-    with tempfile.TemporaryDirectory(prefix="qdi-badinput-") as temp:
-        try:
-            os.makedirs(os.path.join(temp, "out"))
-            CASES[args.case](Folder(os.path.abspath(args.helper), temp))
-        except Skipped as skipped:
-            print("skipped %s: %s" % (args.case, skipped))
-            return SKIP
-        except Failure as failure:
-            print("FAIL %s: %s" % (args.case, failure), file=sys.stderr)
-            return 1
-    print("PASS %s" % args.case)
-    return 0
+    return run_one_case(CASES, folder_with_out, "qdi-badinput-")
 
 
 if __name__ == "__main__":

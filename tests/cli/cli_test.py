@@ -9,23 +9,20 @@ Every case runs in a fresh temporary folder and calls the helper with paths
 relative to it, so the file names in the expected messages are stable.
 """
 
-import argparse
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 
-SKIP = 77
 PREFIX = "qemu-docker-images: error: "
 OLD_TIME = "2001-02-03 04:05:06"
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 ".."))
 from helper_testing import (  # noqa: E402
-    Failure, Skipped, TempFolder, check, check_equal)
+    Skipped, TempFolder, cases_of, check, check_equal, run_one_case)
 
 
 class Folder(TempFolder):
@@ -777,40 +774,11 @@ def case_sigkill_while_writing(folder):
     check(kills > 0, "the helper was never killed while running")
 
 
-CASES = {
-    name[len("case_"):].replace("_", "-"): function
-    for name, function in sorted(globals().items())
-    if name.startswith("case_")
-}
+CASES = cases_of(globals())
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--helper")
-    parser.add_argument("--case")
-    parser.add_argument("--list", action="store_true",
-                        help="print the case names and exit")
-    args = parser.parse_args()
-    if args.list:
-        print("\n".join(CASES))
-        return 0
-    if not (args.helper and args.case):
-        parser.error("--helper and --case are required")
-    if args.case not in CASES:
-        print("unknown case %r; known: %s" % (args.case, " ".join(CASES)),
-              file=sys.stderr)
-        return 2
-    with tempfile.TemporaryDirectory(prefix="qdi-cli-") as temp:
-        try:
-            CASES[args.case](Folder(os.path.abspath(args.helper), temp))
-        except Skipped as skipped:
-            print("skipped %s: %s" % (args.case, skipped))
-            return SKIP
-        except Failure as failure:
-            print("FAIL %s: %s" % (args.case, failure), file=sys.stderr)
-            return 1
-    print("PASS %s" % args.case)
-    return 0
+    return run_one_case(CASES, Folder, "qdi-cli-")
 
 
 if __name__ == "__main__":
