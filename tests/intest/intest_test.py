@@ -179,6 +179,13 @@ class Project:
             argv.append("--engine-arg=" + arg)
         return run(argv + ["--", engine.tag(image)] + list(command))
 
+    def output_of(self, image, *command):
+        """What a command that must succeed prints in an image."""
+        result = self.in_image(image, *command)
+        check(result.returncode == 0, "%s in %s exited with status %d:\n%s"
+              % (" ".join(command), image, result.returncode, result.stdout))
+        return result.stdout
+
     def stamp(self, image, name):
         path = os.path.join(self.state, image, name)
         if not os.path.exists(path):
@@ -349,16 +356,16 @@ def case_pre_script(args, engine):
     write_pre(project, 1)
     project.configure()
     project.build()
-    result = project.in_image("tool", "cat", "/opt/generated.txt")
-    check(result.stdout == "made by the pre script 1\n",
-          "the pre script's file is not in the image:\n" + result.stdout)
+    output = project.output_of("tool", "cat", "/opt/generated.txt")
+    check(output == "made by the pre script 1\n",
+          "the pre script's file is not in the image:\n" + output)
     project.build()
     check(pre_runs(project) == 1, "a no-op build ran the script again")
     write_pre(project, 2)
     project.build()
-    result = project.in_image("tool", "cat", "/opt/generated.txt")
-    check(result.stdout == "made by the pre script 2\n",
-          "an edit of the script did not rebuild:\n" + result.stdout)
+    output = project.output_of("tool", "cat", "/opt/generated.txt")
+    check(output == "made by the pre script 2\n",
+          "an edit of the script did not rebuild:\n" + output)
 
 
 def case_pre_script_skips(args, engine):
@@ -395,9 +402,9 @@ def case_pre_script_appears(args, engine):
     project.build()
     write_pre(project, 1)
     project.build()
-    result = project.in_image("tool", "cat", "/opt/generated.txt")
-    check(result.stdout == "made by the pre script 1\n",
-          "the new script did not rebuild the image:\n" + result.stdout)
+    output = project.output_of("tool", "cat", "/opt/generated.txt")
+    check(output == "made by the pre script 1\n",
+          "the new script did not rebuild the image:\n" + output)
 
 
 def case_base_pre_script_appears(args, engine):
@@ -435,9 +442,9 @@ def case_executable(args, engine):
                  "ADD . /\nRUN /usr/bin/hello-echo dynamic > /etc/tool")
     project.configure()
     project.build()
-    result = project.in_image("tool", "cat", "/etc/tool")
-    check(result.stdout == "dynamic\n",
-          "the executable did not run in the image:\n" + result.stdout)
+    output = project.output_of("tool", "cat", "/etc/tool")
+    check(output == "dynamic\n",
+          "the executable did not run in the image:\n" + output)
     first = project.stamp("tool", "checksum")
     with open(executable, "ab") as out:
         out.write(b"\0")  # still a valid ELF file, with other bytes
@@ -458,9 +465,9 @@ def case_proxy(args, engine):
     env = dict(os.environ, http_proxy="http://proxy.invalid:3128",
                NO_PROXY="localhost")
     project.build(env=env)
-    result = project.in_image("tool", "cat", "/etc/tool")
-    check(result.stdout == "http://proxy.invalid:3128 localhost\n",
-          "the proxy variables did not reach the build:\n" + result.stdout)
+    output = project.output_of("tool", "cat", "/etc/tool")
+    check(output == "http://proxy.invalid:3128 localhost\n",
+          "the proxy variables did not reach the build:\n" + output)
     image = engine.image_id("tool")
     checksum = project.stamp("tool", "checksum")
     env["http_proxy"] = "http://other.invalid:8080"
