@@ -282,9 +282,12 @@ std::vector<std::string> GraphInputs(const std::vector<std::string>& dirs,
 Status AddVirtualImages(const StringPairs& virtual_images,
                         std::vector<GraphEntry>* entries) {
   for (const auto& [name, file] : virtual_images) {
+    // Only an image named like the file can be it: one stat per check.
+    std::string stem = graph::ImageNameOf(file);
     auto same_file = [&](const GraphEntry& entry) {
       std::error_code error;
-      return fs::equivalent(entry.image->path, file, error);
+      return entry.image->name == stem &&
+             fs::equivalent(entry.image->path, file, error);
     };
     auto found = std::find_if(entries->begin(), entries->end(), same_file);
     if (found == entries->end()) {

@@ -295,23 +295,15 @@ Expected<Evaluation> Evaluator::Evaluate(const graph::Image& top) {
   return result;
 }
 
-namespace {
-
-// Lists what a build tool must watch for `image`, one image of the chain:
-// its Dockerfile, its NAME.pre script, its folders and its copied files.
-void KeepInputs(const graph::Image& image,
-                const std::optional<std::string>& pre_script,
-                const std::vector<std::string>& folders,
-                const std::vector<ContextFile>& files, Evaluation* kept) {
+void Evaluator::KeepInputs(const graph::Image& image, const OwnInputs& inputs,
+                           Evaluation* kept) {
   std::vector<std::string>& own = kept->own_inputs[image.name];
   own.push_back(image.path);
-  if (pre_script) own.push_back(*pre_script);
-  own.insert(own.end(), folders.begin(), folders.end());
-  for (const ContextFile& file : files) own.push_back(file.path);
+  if (inputs.pre_script) own.push_back(*inputs.pre_script);
+  own.insert(own.end(), inputs.folders.begin(), inputs.folders.end());
+  for (const ContextFile& file : inputs.files) own.push_back(file.path);
   kept->inputs.insert(kept->inputs.end(), own.begin(), own.end());
 }
-
-}  // namespace
 
 Expected<std::string> Evaluator::Hash(const graph::Image& top,
                                       Evaluation* kept) {
@@ -346,7 +338,7 @@ Expected<std::string> Evaluator::Hash(const graph::Image& top,
       return status.error();
     }
     if (kept != nullptr) {
-      KeepInputs(*image, inputs.pre_script, inputs.folders, inputs.files, kept);
+      KeepInputs(*image, inputs, kept);
     }
   }
   Status pinned = HashExternalBases(graph_, chain, &hasher, kept);

@@ -69,6 +69,10 @@ class Evaluator {
   // The checksum of `top`; the rest of its evaluation goes into `*kept`
   // when it is given, which a folder's checksum does without.
   Expected<std::string> Hash(const graph::Image& top, Evaluation* kept);
+  // Lists what a build tool must watch for `image`, one image of the
+  // chain: its Dockerfile, its NAME.pre script, its folders and its files.
+  static void KeepInputs(const graph::Image& image, const OwnInputs& inputs,
+                         Evaluation* kept);
   Expected<const OwnInputs*> InputsOf(const graph::Image& image);
   Expected<OwnInputs> FindInputs(const graph::Image& image) const;
   void FindAllInputs(const std::vector<const graph::Image*>& tops,

@@ -334,10 +334,6 @@ std::string_view Parser::SourceOf(size_t start, size_t end) {
   return file_.buffer->rewritten.emplace_back(std::move(source));
 }
 
-}  // namespace
-
-namespace {
-
 // The word that starts at or after `*i`, which is left past its end: words
 // end at unquoted blanks, and quotes and escapes are kept as written.
 std::string_view NextRawWord(std::string_view text, char escape, size_t* i) {
